@@ -16,9 +16,10 @@ from __future__ import annotations
 import inspect
 import math
 import os
+import shutil
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,8 @@ class Trainer:
         mixed_precision: ``"auto"`` (bf16/fp16 on CUDA, none on CPU), ``"no"``, ``"fp16"``, ``"bf16"``.
         checkpoint_dir: where ``best/`` and ``last/`` checkpoints go (safetensors); None keeps the best
             weights in memory only. resume: continue from ``checkpoint_dir/last`` if it exists.
+        save_every_steps: also write ``last`` every N optimizer steps (mid-epoch); a resumed run then
+            ends with the same weights as an uninterrupted one (CPU, same seed).
         restore_best: load the best weights into the model at the end of ``fit``.
         device: ``"cpu"`` forces CPU; default lets accelerate pick (CUDA when available).
         progress: ``"bar"`` (tqdm), ``"lines"`` (one plain line per epoch) or ``"auto"``.
@@ -142,6 +145,7 @@ class Trainer:
         mixed_precision: str = "auto",
         checkpoint_dir: str | Path | None = None,
         resume: bool = False,
+        save_every_steps: int | None = None,
         restore_best: bool = True,
         device: str | torch.device | None = None,
         progress: str = "auto",
@@ -175,8 +179,11 @@ class Trainer:
         self.global_step = 0
         self.start_epoch = 0
         self.should_stop = False
+        self.save_every_steps = save_every_steps
         self._best_in_memory: dict[str, torch.Tensor] | None = None
         self._bad_epochs = 0
+        self._epoch_state: _EpochState | None = None
+        self._resumed_epoch_state: _EpochState | None = None
 
         self.accelerator = _make_accelerator(device, mixed_precision, grad_accum_steps)
         prepared = self.accelerator.prepare(model, optimizer, train_loader,
@@ -184,6 +191,7 @@ class Trainer:
         self.model, self.optimizer, self.train_loader = prepared[:3]
         self.valid_loader = prepared[3] if valid_loader is not None else None
         self._forward_params = _forward_parameters(self.accelerator.unwrap_model(self.model))
+        self._rng_tap = _RngTap.install(self.train_loader) if (save_every_steps or resume) else None
         if resume:
             self.load_checkpoint()
 
@@ -198,27 +206,38 @@ class Trainer:
 
     # ------------------------------------------------------------ the loop
     def fit(self) -> History:
-        """Train, validate each epoch, keep the best weights; return the ``History``."""
-        for epoch in range(self.start_epoch, self.epochs):
-            started = time.perf_counter()
-            record: dict[str, float] = {"epoch": epoch + 1}
-            record["train_loss"] = self._train_epoch(epoch)
-            if self.valid_loader is not None:
-                record.update(self.evaluate(self.valid_loader, prefix="valid_"))
-            record["lr"] = self.optimizer.param_groups[0]["lr"]
-            record["step"] = self.global_step
-            record["seconds"] = time.perf_counter() - started
-            self._end_epoch(record)
-            if self.should_stop or self._reached_max_steps():
-                break
+        """Train, validate each epoch, keep the best weights; return the ``History``.
+
+        Ctrl-C (KeyboardInterrupt) saves a checkpoint in ``checkpoint_dir/last`` before re-raising, so that
+        ``resume=True`` continues from the interrupted step.
+        """
+        try:
+            for epoch in range(self.start_epoch, self.epochs):
+                started = time.perf_counter()
+                record: dict[str, float] = {"epoch": epoch + 1}
+                record["train_loss"] = self._train_epoch(epoch)
+                if self.valid_loader is not None:
+                    record.update(self.evaluate(self.valid_loader, prefix="valid_"))
+                record["lr"] = self.optimizer.param_groups[0]["lr"]
+                record["step"] = self.global_step
+                record["seconds"] = time.perf_counter() - started
+                self._end_epoch(record)
+                if self.should_stop or self._reached_max_steps():
+                    break
+        except KeyboardInterrupt:
+            if self.checkpoint_dir is not None and self._epoch_state is not None:
+                path = self.save_checkpoint(self.checkpoint_dir / "last")
+                self._print(f"interrupted at step {self.global_step}: checkpoint saved to {path}; "
+                            "create the Trainer again with resume=True to continue")
+            raise
         if self.restore_best and self.history.best_epoch is not None:
             self._restore_best()
         return self.history
 
     def _train_epoch(self, epoch: int) -> float:
         self.model.train()
-        total, count = 0.0, 0
-        batches = _progress(self.train_loader, self.progress, f"epoch {epoch + 1}/{self.epochs}")
+        state = self._begin_epoch(epoch)
+        batches = _progress(self._batches(state), self.progress, f"epoch {epoch + 1}/{self.epochs}")
         for batch in batches:
             with self.accelerator.accumulate(self.model):
                 loss = self._loss(self._forward(batch), epoch)
@@ -227,17 +246,70 @@ class Trainer:
                     self.accelerator.clip_grad_norm_(self.model.parameters(), self.grad_clip)
                 self.optimizer.step()
                 self.optimizer.zero_grad(set_to_none=True)
-            value = loss.item()
-            total, count = total + value, count + 1
+            value = self._mean_over_processes(loss)
+            state.loss_total += value
+            state.batches_done += 1
             if self.accelerator.sync_gradients:
                 self._after_optimizer_step(value)
                 if hasattr(batches, "set_postfix"):
                     batches.set_postfix(loss=f"{value:.4f}")
                 if self._reached_max_steps():
                     break
-        if count == 0:
+                if self.save_every_steps and self.global_step % self.save_every_steps == 0 \
+                        and self.checkpoint_dir is not None:
+                    self.save_checkpoint(self.checkpoint_dir / "last")
+        self._epoch_state = None
+        if state.batches_done == 0:
             raise TrainerError("train_loader produced no batches: is the dataset empty?")
-        return total / count
+        return state.loss_total / state.batches_done
+
+    def _begin_epoch(self, epoch: int) -> _EpochState:
+        """The state of the epoch about to run: fresh, or the one restored from a mid-epoch checkpoint."""
+        resumed = self._resumed_epoch_state
+        self._resumed_epoch_state = None
+        if resumed is not None and resumed.epoch == epoch:
+            self._epoch_state = resumed
+        else:
+            self._epoch_state = _EpochState(epoch=epoch, rng_at_start=_rng_state(self._loader_generators()))
+        return self._epoch_state
+
+    def _batches(self, state: _EpochState) -> Iterator[Any]:
+        """Iterate the train loader; after a mid-epoch resume, replay the epoch's shuffle and skip ahead.
+
+        Skipped batches are loaded again (and dropped) so that every random draw of the data pipeline
+        happens as in the interrupted run; the RNG tap restores the state the next batch was loaded with.
+        """
+        if hasattr(self.train_loader, "iteration"):
+            self.train_loader.iteration = state.epoch  # accelerate's epoch counter (set_epoch)
+        if state.batches_done == 0:
+            yield from self.train_loader
+            return
+        generators = self._loader_generators()
+        resume_rng = _rng_state(generators)
+        _set_rng_state(state.rng_at_start, generators)  # same shuffle order as the interrupted epoch
+        if self._rng_tap is not None and state.next_batch_rng is not None:
+            self._rng_tap.replay = (state.batches_done, state.next_batch_rng)
+        iterator = iter(self.train_loader)
+        for _ in range(state.batches_done):
+            next(iterator)
+        _set_rng_state(resume_rng, generators)  # dropout, augmentation... continue where they stopped
+        yield from iterator
+
+    def _loader_generators(self) -> list[torch.Generator]:
+        """The random generators that decide the train loader's shuffle (accelerate seeds its own)."""
+        loader = self.train_loader
+        candidates = [getattr(loader, "synchronized_generator", None), getattr(loader, "generator", None),
+                      getattr(getattr(loader, "sampler", None), "generator", None)]
+        found: list[torch.Generator] = []
+        for candidate in candidates:
+            if isinstance(candidate, torch.Generator) and not any(candidate is g for g in found):
+                found.append(candidate)
+        return found
+
+    def _mean_over_processes(self, loss: torch.Tensor) -> float:
+        if self.accelerator.num_processes == 1:
+            return loss.item()
+        return self.accelerator.reduce(loss.detach(), reduction="mean").item()
 
     def _after_optimizer_step(self, loss: float) -> None:
         self.global_step += 1
@@ -295,6 +367,9 @@ class Trainer:
                     (logits_from_outputs(outputs), batch[self.label_key]))
                 logits_all.append(logits.float().cpu())
                 labels_all.append(labels.cpu())
+        if self.accelerator.num_processes > 1:
+            totals = torch.tensor([loss_sum, float(seen)], device=self.device)
+            loss_sum, seen = self.accelerator.reduce(totals, reduction="sum").tolist()
         result = {f"{prefix}loss": loss_sum / max(seen, 1)}
         if self.metrics:
             logits, labels = torch.cat(logits_all), torch.cat(labels_all)
@@ -331,7 +406,7 @@ class Trainer:
             self._bad_epochs += 1
         self._log(record, improved)
         if self.checkpoint_dir is not None:
-            self.save_checkpoint(self.checkpoint_dir / "last", epoch_done=int(record["epoch"]))
+            self.save_checkpoint(self.checkpoint_dir / "last")
         for callback in self.callbacks:
             callback(self, record)
         if self.early_stopping is not None and self._bad_epochs >= self.early_stopping:
@@ -382,22 +457,38 @@ class Trainer:
         self._print(f"restored best weights: epoch {self.history.best_epoch} "
                     f"({self.monitor} {record.get(self.monitor, float('nan')):.4f})")
 
-    def save_checkpoint(self, directory: str | Path, epoch_done: int) -> Path:
-        """Write weights (safetensors) and the trainer state needed to resume."""
+    def save_checkpoint(self, directory: str | Path) -> Path:
+        """Write weights (safetensors) and everything needed to resume, mid-epoch included.
+
+        The folder is replaced atomically (written as ``<name>.tmp``, then renamed), so a process killed
+        while saving leaves the previous checkpoint intact.
+        """
         directory = Path(directory)
         if not self.accelerator.is_main_process:
             return directory
-        save_weights(self._weights(), directory / MODEL_FILE)
+        epoch = self._epoch_state
+        if epoch is not None:
+            epoch.next_batch_rng = self._rng_tap.state_before(epoch.batches_done) if self._rng_tap else None
         state = {
-            "epoch_done": epoch_done,
+            "epoch_done": epoch.epoch if epoch is not None else len(self.history.epochs),
+            "epoch_state": epoch.state() if epoch is not None else None,
             "global_step": self.global_step,
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
             "history": self.history.state(),
             "bad_epochs": self._bad_epochs,
-            "torch_rng": torch.get_rng_state(),
+            "rng": _rng_state(self._loader_generators()),
         }
-        torch.save(state, directory / STATE_FILE)
+        staging = directory.with_name(directory.name + ".tmp")
+        shutil.rmtree(staging, ignore_errors=True)
+        save_weights(self._weights(), staging / MODEL_FILE)
+        torch.save(state, staging / STATE_FILE)
+        previous = directory.with_name(directory.name + ".old")
+        if directory.exists():
+            shutil.rmtree(previous, ignore_errors=True)
+            directory.rename(previous)
+        staging.rename(directory)
+        shutil.rmtree(previous, ignore_errors=True)
         return directory
 
     def load_checkpoint(self, directory: str | Path | None = None) -> bool:
@@ -407,27 +498,127 @@ class Trainer:
                 raise TrainerError("resume=True needs checkpoint_dir.")
             directory = self.checkpoint_dir / "last"
         directory = Path(directory)
+        previous = directory.with_name(directory.name + ".old")
+        if not (directory / STATE_FILE).exists() and (previous / STATE_FILE).exists():
+            directory = previous  # killed between the two renames of save_checkpoint
         if not (directory / STATE_FILE).exists():
             return False
         _load_into(self.unwrapped_model, load_weights(directory / MODEL_FILE))
         try:
             state = torch.load(directory / STATE_FILE, map_location="cpu", weights_only=True)
-        except Exception as err:  # pickle errors, truncated files...
+            self.optimizer.load_state_dict(state["optimizer"])
+        except Exception as err:  # pickle errors, truncated files, another optimizer...
             raise TrainerError(f"Checkpoint {directory / STATE_FILE} is unreadable ({err}); "
                                "delete it to start afresh.") from err
-        self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None and state["scheduler"] is not None:
             self.scheduler.load_state_dict(state["scheduler"])
         self.start_epoch = state["epoch_done"]
         self.global_step = state["global_step"]
         self._bad_epochs = state["bad_epochs"]
         self.history = History(**state["history"])
-        torch.set_rng_state(state["torch_rng"])
+        if state["epoch_state"] is not None:
+            self._resumed_epoch_state = _EpochState(**state["epoch_state"])
+        _set_rng_state(state["rng"], self._loader_generators())
         if self.history.best_epoch is not None and self.checkpoint_dir is None:
             self._best_in_memory = self._weights()
-        self._print(f"resumed from {directory} after epoch {self.start_epoch} "
-                    f"(step {self.global_step})")
+        where = f"epoch {self.start_epoch + 1}" if state["epoch_state"] else f"after epoch {self.start_epoch}"
+        self._print(f"resumed from {directory} at {where} (step {self.global_step})")
         return True
+
+
+@dataclass
+class _EpochState:
+    """Progress through one epoch, enough to continue it exactly after a restart."""
+
+    epoch: int
+    rng_at_start: dict[str, Any]
+    batches_done: int = 0
+    loss_total: float = 0.0
+    next_batch_rng: dict[str, Any] | None = None  # RNG state the next batch was loaded with (prefetch)
+
+    def state(self) -> dict[str, Any]:
+        return {"epoch": self.epoch, "rng_at_start": self.rng_at_start, "batches_done": self.batches_done,
+                "loss_total": self.loss_total, "next_batch_rng": self.next_batch_rng}
+
+
+class _RngTap:
+    """Wraps a loader's sampler to note the RNG state just before each batch is loaded.
+
+    accelerate's loaders fetch one batch ahead, so when a checkpoint is written after step k, batch k+1
+    has already drawn its random numbers (augmentation noise...). Resuming replays that draw exactly.
+    Exact replay covers single-process training; with several processes resume is still correct but the
+    data pipeline's random draws may differ.
+    """
+
+    def __init__(self, inner: Any, batch_size: int) -> None:
+        self.inner = inner
+        self.batch_size = batch_size
+        self.last: tuple[int, dict[str, Any]] | None = None
+        self.replay: tuple[int, dict[str, Any]] | None = None
+
+    @classmethod
+    def install(cls, loader: Any) -> _RngTap | None:
+        batch_sampler = getattr(loader, "batch_sampler", None)
+        batch_sampler = getattr(batch_sampler, "batch_sampler", batch_sampler)  # accelerate's shard wrapper
+        if batch_sampler is None or not getattr(batch_sampler, "batch_size", None) \
+                or not hasattr(batch_sampler, "sampler"):
+            return None  # an iterable dataset: mid-epoch resume is then approximate
+        tap = cls(batch_sampler.sampler, batch_sampler.batch_size)
+        batch_sampler.sampler = tap
+        return tap
+
+    def state_before(self, batch_index: int) -> dict[str, Any] | None:
+        return self.last[1] if self.last is not None and self.last[0] == batch_index else None
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__dict__["inner"], name)
+
+    def __iter__(self) -> Iterator[Any]:
+        for position, item in enumerate(self.inner):
+            if position % self.batch_size == 0:
+                batch_index = position // self.batch_size
+                if self.replay is not None and self.replay[0] == batch_index:
+                    _set_rng_state(self.replay[1])
+                    self.replay = None
+                self.last = (batch_index, _rng_state())
+            yield item
+
+
+def _rng_state(generators: Iterable[torch.Generator] = ()) -> dict[str, Any]:
+    """torch (CPU, CUDA, ``generators``), NumPy and Python random states, loadable with weights_only."""
+    import random
+
+    import numpy as np
+
+    numpy_state = np.random.get_state()
+    state: dict[str, Any] = {
+        "torch": torch.get_rng_state(),
+        "numpy": [numpy_state[0], torch.from_numpy(numpy_state[1].astype("int64")), *numpy_state[2:]],
+        "python": [random.getstate()[0], list(random.getstate()[1]), random.getstate()[2]],
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    state["generators"] = [generator.get_state() for generator in generators]
+    return state
+
+
+def _set_rng_state(state: dict[str, Any], generators: Iterable[torch.Generator] = ()) -> None:
+    import random
+
+    import numpy as np
+
+    torch.set_rng_state(state["torch"])
+    kind, keys, *rest = state["numpy"]
+    np.random.set_state((kind, keys.numpy().astype("uint32"), *rest))
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    for generator, saved in zip(generators, state.get("generators", []), strict=False):
+        generator.set_state(saved)
 
 
 # ---------------------------------------------------------------- module-level utilities
@@ -519,8 +710,10 @@ def _make_accelerator(device: str | torch.device | None, mixed_precision: str,
     from accelerate import Accelerator
     from accelerate.state import AcceleratorState, GradientState
 
-    cpu = device is not None and torch.device(device).type == "cpu"
-    cuda = torch.cuda.is_available() and not cpu
+    # cpu=True also on machines without CUDA: under torchrun / `accelerate launch --multi_gpu` that is what
+    # makes accelerate run DDP over gloo on CPU processes.
+    cpu = (device is not None and torch.device(device).type == "cpu") or not torch.cuda.is_available()
+    cuda = not cpu
     if mixed_precision == "auto":
         mixed_precision = ("bf16" if torch.cuda.is_bf16_supported() else "fp16") if cuda else "no"
     if mixed_precision == "fp16" and not cuda:
@@ -537,7 +730,8 @@ def _make_accelerator(device: str | torch.device | None, mixed_precision: str,
 
 
 def _progress_mode(progress: str) -> str:
-    progress = os.environ.get("COURSE_PROGRESS", progress)
+    if progress == "auto":
+        progress = os.environ.get("COURSE_PROGRESS", "auto")
     if progress == "auto":
         interactive = sys.stderr.isatty() or "ipykernel" in sys.modules
         return "bar" if interactive and os.environ.get("COURSE_PROFILE") != "ci" else "lines"
