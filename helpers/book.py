@@ -10,10 +10,11 @@ from typing import Any
 
 
 def glue(name: str, value: Any) -> Any:
-    """Store ``value`` under ``name`` for the book (myst-nb), hidden in the notebook; return it."""
+    """Store ``value`` (floats rounded to 4 decimals) for the book (myst-nb), hidden in the notebook."""
     try:
         from myst_nb import glue as myst_glue
     except ImportError:  # Colab or a plain Jupyter install: nothing to store
         return value
-    myst_glue(name, value, display=False)
+    stored = round(float(value), 4) if isinstance(value, float) else value
+    myst_glue(name, stored, display=False)
     return value

@@ -131,6 +131,7 @@ def load_pretrained(
     source, extra = _source(model_id, name)
     if name == "ci":
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # belt and braces: no Hub calls in ci
+        _quiet_transformers()
     common = {"trust_remote_code": trust_remote_code, **extra}
     tokenizer = AutoTokenizer.from_pretrained(source, **common)
     auto = _auto_class(task)
@@ -140,6 +141,14 @@ def load_pretrained(
     else:
         model = auto.from_pretrained(source, **common, **kwargs)
     return model, tokenizer
+
+
+def _quiet_transformers() -> None:
+    """No progress bars or info logs: ``ci`` outputs are compared by the notebook tests."""
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
+    logging.set_verbosity_error()
 
 
 def count_parameters(model: Any) -> tuple[int, int]:

@@ -240,13 +240,14 @@ class Trainer:
         batches = _progress(self._batches(state), self.progress, f"epoch {epoch + 1}/{self.epochs}")
         for batch in batches:
             with self.accelerator.accumulate(self.model):
-                loss = self._loss(self._forward(batch), epoch)
+                loss, value = self._loss(self._forward(batch), epoch)
                 self.accelerator.backward(loss)
                 if self.grad_clip is not None and self.accelerator.sync_gradients:
                     self.accelerator.clip_grad_norm_(self.model.parameters(), self.grad_clip)
                 self.optimizer.step()
                 self.optimizer.zero_grad(set_to_none=True)
-            value = self._mean_over_processes(loss)
+            if self.accelerator.num_processes > 1:
+                value = self.accelerator.reduce(loss.detach(), reduction="mean").item()
             state.loss_total += value
             state.batches_done += 1
             if self.accelerator.sync_gradients:
@@ -306,11 +307,6 @@ class Trainer:
                 found.append(candidate)
         return found
 
-    def _mean_over_processes(self, loss: torch.Tensor) -> float:
-        if self.accelerator.num_processes == 1:
-            return loss.item()
-        return self.accelerator.reduce(loss.detach(), reduction="mean").item()
-
     def _after_optimizer_step(self, loss: float) -> None:
         self.global_step += 1
         lr = self.optimizer.param_groups[0]["lr"]
@@ -338,16 +334,18 @@ class Trainer:
                 f"takes: {', '.join(self._forward_params)}. Rename the batch keys to match."
             ) from err
 
-    def _loss(self, outputs: Any, epoch: int) -> torch.Tensor:
+    def _loss(self, outputs: Any, epoch: int) -> tuple[torch.Tensor, float]:
+        """The loss tensor and its value; a NaN/inf loss stops training before it reaches the weights."""
         loss = loss_from_outputs(outputs)
-        if not torch.isfinite(loss.detach()).all():
+        value = loss.item()  # the one host sync per step, also used for logging
+        if not math.isfinite(value):
             last = self.checkpoint_dir / "last" if self.checkpoint_dir else None
             where = f"last good checkpoint: {last}" if last and last.exists() else "no checkpoint"
             raise TrainerError(
-                f"Loss is {loss.item()} at step {self.global_step + 1} (epoch {epoch + 1}); {where}. "
+                f"Loss is {value} at step {self.global_step + 1} (epoch {epoch + 1}); {where}. "
                 "Lower the learning rate, set grad_clip, or check the inputs for NaN/inf."
             )
-        return loss
+        return loss, value
 
     # ------------------------------------------------------------ evaluation
     @torch.no_grad()

@@ -291,3 +291,32 @@ def test_progress_bar_mode_runs(capsys):
     _, history = fit(epochs=1, progress="bar")
     assert len(history.epochs) == 1
     assert math.isfinite(history.epochs[0]["train_loss"])
+
+
+def test_ctrl_c_saves_a_checkpoint_and_resume_continues(tmp_path, capsys):
+    class InterruptAt(WithLoss):
+        def __init__(self, at: int):
+            torch.manual_seed(0)
+            super().__init__(nn.Linear(4, 2))
+            self.at, self.calls = at, 0
+
+        def forward(self, **batch):
+            self.calls += 1
+            if self.calls == self.at:
+                raise KeyboardInterrupt
+            return super().forward(**batch)
+
+    full, _ = fit(InterruptAt(at=0), epochs=3, restore_best=False)
+    model = InterruptAt(at=7)  # epoch 1 = 4 training + 1 validation forwards: call 7 is batch 2 of epoch 2
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    train, valid = loaders()
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(model, optimizer, train, valid, epochs=3, checkpoint_dir=tmp_path, device="cpu").fit()
+    assert "interrupted at step 5: checkpoint saved" in capsys.readouterr().out
+    model = InterruptAt(at=0)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    resumed = Trainer(model, optimizer, train, valid, epochs=3, checkpoint_dir=tmp_path, resume=True,
+                      device="cpu", restore_best=False)
+    resumed.fit()
+    assert "at epoch 2 (step 5)" in capsys.readouterr().out
+    assert torch.equal(resumed.unwrapped_model.net.weight, full.unwrapped_model.net.weight)

@@ -1,0 +1,80 @@
+"""The built website (scripts/book.sh writes _build/html; scripts/test.sh builds it before the tests)."""
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+HTML = ROOT / "_build" / "html"
+
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries:
+            files.append(entry["file"])
+            walk(entry.get("sections", []))
+
+    for part in toc["parts"]:
+        walk(part["chapters"])
+    return files
+
+
+@pytest.fixture(scope="module")
+def html():
+    if not (HTML / "index.html").exists():
+        pytest.fail("_build/html is missing: build the book first with scripts/book.sh")
+    return HTML
+
+
+def page(html: Path, name: str) -> str:
+    return (html / f"{name}.html").read_text()
+
+
+def test_every_toc_entry_has_a_page(html):
+    missing = [f for f in toc_files() if not (html / f"{f}.html").exists()]
+    assert not missing
+
+
+def test_every_notebook_is_in_the_toc():
+    listed = set(toc_files())
+    notebooks = {f"notebooks/{p.stem}" for p in (ROOT / "notebooks").glob("day*.ipynb")}
+    assert notebooks <= listed, f"not in _toc.yml: {sorted(notebooks - listed)}"
+
+
+def figures_after(text: str, call: str) -> int:
+    """Number of images in the output area of the first cell whose code contains ``call``."""
+    start = text.find(call)
+    assert start >= 0, f"{call} not found on the page"
+    end = text.find('<div class="cell docutils container">', start)
+    return len(re.findall(r"<img [^>]*src=\"[^\"]*_images/", text[start:end if end > 0 else None]))
+
+
+def test_decision_boundaries_and_attention_heatmaps_are_rendered(html):
+    assert figures_after(page(html, "notebooks/day02_perceptron"), "decision_boundary") >= 1
+    day21 = page(html, "notebooks/day21_transformer_from_scratch")
+    assert figures_after(day21, "attention_heatmap") >= 1
+    assert figures_after(day21, "attention_grid") >= 1
+
+
+def test_glued_numbers_are_rendered_not_raw(html):
+    for name in toc_files():
+        text = page(html, name)
+        assert "{glue:" not in text, f"unrendered glue role on {name}"
+
+
+def test_exercises_have_folded_solutions(html):
+    for name in [f for f in toc_files() if f.startswith("notebooks/")]:
+        text = page(html, name)
+        assert 'class="admonition exercise"' in text, f"no exercise on {name}"
+        assert "solution" in text and "dropdown" in text, f"no folded solution on {name}"
+
+
+def test_colab_launch_button_on_notebook_pages(html):
+    text = page(html, "notebooks/day06_dnn_mnist")
+    colab = "colab.research.google.com/github/wxb-course/wxb-to-llm/blob/main/notebooks/day06_dnn_mnist.ipynb"
+    assert colab in text

@@ -1,0 +1,46 @@
+"""Every notebook is a pair: notebooks/dayNN_x.py (source) and dayNN_x.ipynb (same cells + ci outputs)."""
+
+from pathlib import Path
+
+import jupytext
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+SOURCES = sorted(NOTEBOOKS.glob("day*.py"))
+
+
+def cells(path: Path) -> list[tuple[str, str, tuple[str, ...]]]:
+    notebook = jupytext.read(path)
+    return [(c.cell_type, c.source.strip(), tuple(c.metadata.get("tags", ()))) for c in notebook.cells]
+
+
+def test_there_are_notebooks():
+    assert len(SOURCES) >= 6
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_pair_in_sync(source: Path):
+    paired = source.with_suffix(".ipynb")
+    assert paired.exists(), f"{paired.name} is missing: run scripts/refresh-outputs.sh {source}"
+    assert cells(source) == cells(paired), (
+        f"{source.name} and {paired.name} differ: run scripts/refresh-outputs.sh {source}")
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_notebook_follows_the_template(source: Path):
+    notebook = jupytext.read(source)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert notebook.cells[0].cell_type == "markdown" and notebook.cells[0].source.startswith("# Day ")
+    assert "google.colab" in code[0].source, "first code cell must be the Colab install cell"
+    assert "parameters" in code[1].metadata.get("tags", []) and "PROFILE = None" in code[1].source
+    assert f'setup("{source.stem.split("_")[0]}", PROFILE)' in code[2].source
+    assert "## Exercises" in "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_outputs_are_committed(source: Path):
+    notebook = jupytext.read(source.with_suffix(".ipynb"))
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert any(c.outputs for c in code), f"{source.stem}.ipynb has no outputs: run scripts/refresh-outputs.sh"
+    errors = [o for c in code for o in c.outputs if o.output_type == "error"]
+    assert not errors, f"{source.stem}.ipynb has committed errors"
