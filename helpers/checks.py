@@ -2,6 +2,9 @@
 
 ``compare`` prints one line in the style of nn-zero-to-hero's ``cmp``: exact, close (with the largest
 difference) or WRONG. ``grad_check`` compares an analytic gradient with central finite differences.
+
+The ``check_*`` functions grade exercises: they print ``[OK] ...`` or raise ``ExerciseError`` with a message
+that says what is wrong (no answer yet, shape, value, gradient, a failing case).
 """
 
 from __future__ import annotations
@@ -103,3 +106,82 @@ def grad_check(loss: Callable[[], float], params: dict[str, np.ndarray],
             verdict = "ok" if errors[name] < tol else "FAIL"
             print(f"{name:<8} relative error {errors[name]:.1e}  {verdict}")
     return errors
+
+
+# ---------------------------------------------------------------- exercise checkers
+class ExerciseError(AssertionError):
+    """A student's answer is wrong; the message says what is wrong (shape, value, gradient...)."""
+
+
+def _passed(name: str, detail: str = "") -> None:
+    print(f"[OK] {name}" + (f": {detail}" if detail else ""))
+
+
+def _not_implemented(answer: Any) -> bool:
+    return answer is None or answer is NotImplemented or answer is Ellipsis
+
+
+def check_shape(name: str, answer: Any, shape: tuple[int, ...]) -> None:
+    """Raise ``ExerciseError`` unless ``answer`` (array or tensor) has ``shape``."""
+    if _not_implemented(answer):
+        raise ExerciseError(f"{name}: no answer yet (got {answer!r}); write your code where it says so.")
+    found = tuple(np.shape(_array(answer)))
+    if found != tuple(shape):
+        raise ExerciseError(f"{name}: wrong shape {found}, expected {tuple(shape)}.")
+    _passed(name, f"shape {found}")
+
+
+def check_value(name: str, answer: Any, expected: Any, atol: float = 1e-6, rtol: float = 1e-5,
+                verbose: bool = True) -> None:
+    """Raise ``ExerciseError`` unless ``answer`` equals ``expected`` (shape first, then values)."""
+    if _not_implemented(answer):
+        raise ExerciseError(f"{name}: no answer yet (got {answer!r}); write your code where it says so.")
+    mine, reference = _array(answer), _array(expected)
+    if mine.shape != reference.shape:
+        raise ExerciseError(f"{name}: wrong shape {mine.shape}, expected {reference.shape}.")
+    if not np.all(np.isfinite(mine)):
+        raise ExerciseError(f"{name}: contains NaN or inf.")
+    if not np.allclose(mine, reference, atol=atol, rtol=rtol):
+        diff = np.abs(mine - reference)
+        worst = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.ndim else ()
+        where = f" at index {tuple(map(int, worst))}" if diff.ndim else ""
+        raise ExerciseError(
+            f"{name}: wrong value; largest difference {float(diff.max()):.3g}{where}"
+            f" (yours {float(mine[worst]):.6g}, expected {float(reference[worst]):.6g})."
+        )
+    if verbose:
+        _passed(name, "values match")
+
+
+def check_gradient(name: str, loss: Callable[[], float], params: dict[str, np.ndarray],
+                   analytic: dict[str, Any], tol: float = 1e-6) -> None:
+    """Raise ``ExerciseError`` unless each analytic gradient matches finite differences."""
+    for key, param in params.items():
+        if key not in analytic or _not_implemented(analytic[key]):
+            raise ExerciseError(f"{name}: no gradient for {key!r} yet.")
+        if np.shape(analytic[key]) != param.shape:
+            raise ExerciseError(f"{name}: gradient of {key!r} has shape {np.shape(analytic[key])}, "
+                                f"the parameter has {param.shape}.")
+    errors = grad_check(loss, params, {k: _array(v) for k, v in analytic.items()}, tol=tol, verbose=False)
+    wrong = {key: err for key, err in errors.items() if err >= tol}
+    if wrong:
+        detail = ", ".join(f"{key} (relative error {err:.1e})" for key, err in wrong.items())
+        raise ExerciseError(f"{name}: wrong gradient for {detail}; finite differences disagree.")
+    _passed(name, "gradients match finite differences")
+
+
+def check_function(name: str, function: Callable[..., Any], cases: list[tuple[tuple[Any, ...], Any]],
+                   atol: float = 1e-6) -> None:
+    """Call ``function(*args)`` for each ``(args, expected)`` case and compare with ``check_value``."""
+    for args, expected in cases:
+        try:
+            result = function(*args)
+        except NotImplementedError:
+            raise
+        except Exception as err:
+            raise ExerciseError(f"{name}: raised {type(err).__name__}: {err} for input {args!r}.") from err
+        try:
+            check_value(f"{name}{args!r}", result, expected, atol=atol, verbose=False)
+        except ExerciseError as err:
+            raise ExerciseError(f"{name}: for input {args!r}, {str(err).split(': ', 1)[1]}") from None
+    _passed(name, f"{len(cases)} cases")

@@ -128,3 +128,18 @@ def repo_root() -> Path | None:
     """The course checkout this package lives in, or None when installed elsewhere."""
     candidate = Path(__file__).resolve().parent.parent
     return candidate if (candidate / "notebooks").is_dir() else None
+
+
+def gpu_available(what: str) -> bool:
+    """True when CUDA is available; otherwise say that the cell needing it is skipped.
+
+    Use it to guard the few cells that only make sense on a GPU (8-bit or 4-bit loading, bf16 kernels)::
+
+        if gpu_available("loading GPT-J-6B in 8 bits"):
+            model = ...
+    """
+    if torch.cuda.is_available():
+        return True
+    print(f"[skipped] {what} needs a CUDA GPU; run this notebook with the 'gpu' profile "
+          "(Colab: Runtime > Change runtime type > GPU).")
+    return False

@@ -169,6 +169,11 @@ class Trainer:
         self.mode = mode or ("min" if "loss" in self.monitor else "max")
         if self.mode not in ("min", "max"):
             raise TrainerError("mode must be 'min' or 'max'.")
+        if scheduler_interval == "plateau" and getattr(scheduler, "mode", self.mode) != self.mode:
+            raise TrainerError(
+                f"ReduceLROnPlateau(mode={scheduler.mode!r}) but {self.monitor!r} is {self.mode}imised: "
+                f"create the scheduler with mode={self.mode!r}."
+            )
         self.early_stopping = early_stopping
         self.grad_clip = grad_clip
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
@@ -238,6 +243,7 @@ class Trainer:
         self.model.train()
         state = self._begin_epoch(epoch)
         batches = _progress(self._batches(state), self.progress, f"epoch {epoch + 1}/{self.epochs}")
+        micro_losses: list[float] = []
         for batch in batches:
             with self.accelerator.accumulate(self.model):
                 loss, value = self._loss(self._forward(batch), epoch)
@@ -250,8 +256,10 @@ class Trainer:
                 value = self.accelerator.reduce(loss.detach(), reduction="mean").item()
             state.loss_total += value
             state.batches_done += 1
+            micro_losses.append(value)
             if self.accelerator.sync_gradients:
-                self._after_optimizer_step(value)
+                self._after_optimizer_step(sum(micro_losses) / len(micro_losses))  # mean over accumulation
+                micro_losses.clear()
                 if hasattr(batches, "set_postfix"):
                     batches.set_postfix(loss=f"{value:.4f}")
                 if self._reached_max_steps():
@@ -436,7 +444,10 @@ class Trainer:
         """Trainable parameters and buffers (frozen weights never change, so they are not saved)."""
         model = self.unwrapped_model
         tensors = {name: p for name, p in model.named_parameters() if p.requires_grad}
-        tensors.update(dict(model.named_buffers()))
+        # Only buffers that are part of the state: non-persistent ones (e.g. the rotary ``inv_freq`` of
+        # HF LLMs) are rebuilt by the model, and load_state_dict rejects them as unexpected keys.
+        state_keys = set(model.state_dict())
+        tensors.update({name: b for name, b in model.named_buffers() if name in state_keys})
         return {name: t.detach().cpu().clone().contiguous() for name, t in tensors.items()}
 
     def _save_best(self) -> None:
@@ -519,8 +530,9 @@ class Trainer:
         _set_rng_state(state["rng"], self._loader_generators())
         if self.history.best_epoch is not None and self.checkpoint_dir is None:
             self._best_in_memory = self._weights()
-        where = f"epoch {self.start_epoch + 1}" if state["epoch_state"] else f"after epoch {self.start_epoch}"
-        self._print(f"resumed from {directory} at {where} (step {self.global_step})")
+        epoch = self.start_epoch
+        where = f"at epoch {epoch + 1}" if state["epoch_state"] else f"after epoch {epoch}"
+        self._print(f"resumed from {directory} {where} (step {self.global_step})")
         return True
 
 

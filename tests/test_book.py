@@ -78,3 +78,16 @@ def test_colab_launch_button_on_notebook_pages(html):
     text = page(html, "notebooks/day06_dnn_mnist")
     colab = "colab.research.google.com/github/wxb-course/wxb-to-llm/blob/main/notebooks/day06_dnn_mnist.ipynb"
     assert colab in text
+
+
+STUDENT_HTML = ROOT / "_build" / "student" / "_build" / "html"
+
+
+def test_student_book_has_no_solutions():
+    if not (STUDENT_HTML / "index.html").exists():
+        pytest.fail("the student book is missing: build it with scripts/book.sh --student")
+    for name in [f for f in toc_files() if f.startswith("notebooks/")]:
+        text = (STUDENT_HTML / f"{name}.html").read_text()
+        assert 'class="admonition exercise"' in text, f"no exercise on the student page {name}"
+        assert "admonition solution" not in text and "BEGIN SOLUTION" not in text, (
+            f"a solution on the student page {name}")

@@ -62,3 +62,13 @@ def test_missing_setting_and_missing_day_are_clear_errors():
         _ = cfg.epochs
     with pytest.raises(ProfileError, match="helpers/days/day99.py"):
         profile.day_settings("day99", "ci")
+
+
+def test_gpu_available_explains_the_skip(monkeypatch, capsys):
+    from helpers.profile import gpu_available
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert gpu_available("8-bit loading") is False
+    assert capsys.readouterr().out.startswith("[skipped] 8-bit loading needs a CUDA GPU")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert gpu_available("8-bit loading") is True

@@ -320,3 +320,33 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_continues(tmp_path, capsys):
     resumed.fit()
     assert "at epoch 2 (step 5)" in capsys.readouterr().out
     assert torch.equal(resumed.unwrapped_model.net.weight, full.unwrapped_model.net.weight)
+
+
+def test_non_persistent_buffers_are_not_checkpointed(tmp_path):
+    class WithTable(WithLoss):
+        def __init__(self):
+            torch.manual_seed(0)
+            super().__init__(nn.Linear(4, 2))
+            self.register_buffer("table", torch.ones(3), persistent=False)
+            self.register_buffer("count", torch.zeros(1))
+
+    trainer, history = fit(WithTable(), epochs=2, checkpoint_dir=tmp_path)
+    assert history.best_epoch is not None
+    assert set(load_weights(tmp_path / "best" / "model.safetensors")) == {"net.weight", "net.bias", "count"}
+
+
+def test_plateau_scheduler_must_follow_the_monitor_direction():
+    model = make_model()
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min")
+    train, valid = loaders()
+    with pytest.raises(TrainerError, match="mode='max'"):
+        Trainer(model, optimizer, train, valid, scheduler=plateau, metrics={"accuracy": accuracy},
+                monitor="accuracy", device="cpu")
+
+
+def test_step_loss_is_the_mean_over_accumulated_batches():
+    trainer, history = fit(epochs=1, batch_size=8, grad_accum_steps=2)
+    assert len(history.steps) == 4
+    mean_of_steps = sum(s["loss"] for s in history.steps) / 4
+    assert mean_of_steps == pytest.approx(history.epochs[0]["train_loss"])

@@ -1,0 +1,116 @@
+import nbformat
+import pytest
+
+from helpers.student import (
+    STUB,
+    solution_snippets,
+    strip_code,
+    strip_markdown,
+    student_notebook,
+    write_student_book,
+)
+
+CODE = """def and_weights():
+    ### BEGIN SOLUTION
+    w = [1.0, 1.0]
+    return w, -1.5
+    ### END SOLUTION
+
+check(and_weights)"""
+
+MARKDOWN = """## Exercises
+
+```{exercise}
+:label: d-ex
+Find the weights.
+```
+
+````{solution} d-ex
+:class: dropdown
+The secret answer is w = (1, 1), b = -1.5.
+```python
+print("nested fence")
+```
+````
+
+Closing words."""
+
+
+def test_strip_code_replaces_solution_with_indented_stub():
+    source, changed = strip_code(CODE)
+    assert changed and "secret" not in source and "-1.5" not in source
+    assert f"    {STUB}" in source and source.endswith("check(and_weights)")
+    assert strip_code("x = 1") == ("x = 1", False)
+
+
+@pytest.mark.parametrize("bad", ["### BEGIN SOLUTION\nx", "### END SOLUTION",
+                                 "### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION"])
+def test_strip_code_rejects_unbalanced_markers(bad):
+    with pytest.raises(ValueError):
+        strip_code(bad)
+
+
+def test_strip_markdown_removes_solution_blocks_with_nested_fences():
+    text, changed = strip_markdown(MARKDOWN)
+    assert changed and "secret answer" not in text and "nested fence" not in text
+    assert "{exercise}" in text and text.endswith("Closing words.")
+    assert strip_markdown(":::{solution} x\nhidden\n:::\nkept")[0] == "kept"
+    with pytest.raises(ValueError, match="unclosed"):
+        strip_markdown("```{solution}\nforever")
+
+
+def make_notebook():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(MARKDOWN),
+                nbformat.v4.new_code_cell(CODE, outputs=[nbformat.v4.new_output("stream", text="[OK]")]),
+                nbformat.v4.new_code_cell("print('only for instructors')", metadata={"tags": ["solution"]}),
+                nbformat.v4.new_markdown_cell("```{solution} d-ex\nall of it\n```")]
+    nb.cells[1].metadata["tags"] = ["hide-input"]
+    return nb
+
+
+def test_student_notebook_strips_everything_and_tags_exercises():
+    instructor = make_notebook()
+    student = student_notebook(instructor)
+    assert len(student.cells) == 2  # solution-only cells are gone
+    code = student.cells[1]
+    assert code.metadata["tags"] == ["exercise"] and code.outputs == []
+    text = nbformat.writes(student)
+    for snippet in solution_snippets(instructor):
+        assert snippet not in text
+    assert "only for instructors" not in text
+    assert len(instructor.cells) == 4 and "BEGIN SOLUTION" in instructor.cells[1].source  # untouched
+
+
+def test_solution_snippets_find_code_and_prose():
+    snippets = solution_snippets(make_notebook())
+    assert "return w, -1.5" in snippets
+    assert "The secret answer is w = (1, 1), b = -1.5." in snippets
+
+
+def test_student_book_sources(tmp_path):
+    root = tmp_path / "course"
+    (root / "book").mkdir(parents=True)
+    (root / "notebooks").mkdir()
+    (root / "book" / "intro.md").write_text("# Intro")
+    (root / "_config.yml").write_text("title: x")
+    (root / "_toc.yml").write_text("root: book/intro")
+    nbformat.write(make_notebook(), root / "notebooks" / "day99_demo.ipynb")
+    out = tmp_path / "student"
+    write_student_book(root, out)
+    assert (out / "book" / "intro.md").exists() and (out / "_toc.yml").exists()
+    assert "secret" not in (out / "notebooks" / "day99_demo.ipynb").read_text()
+
+
+def test_nbgrader_export_marks_exercise_cells(tmp_path):
+    from helpers.student import write_nbgrader_source
+
+    (tmp_path / "nb").mkdir()
+    nbformat.write(make_notebook(), tmp_path / "nb" / "day99_demo.ipynb")
+    [path] = write_nbgrader_source(tmp_path / "nb", tmp_path / "out")
+    assert path == tmp_path / "out" / "source" / "day99" / "day99_demo.ipynb"
+    cells = nbformat.read(path, as_version=4).cells
+    marked = [c.metadata["nbgrader"] for c in cells if "nbgrader" in c.metadata]
+    assert marked == [{"solution": True, "grade": False, "locked": False, "grade_id": "day99-exercise-1",
+                       "schema_version": 3}]
+    assert "### BEGIN SOLUTION" in cells[1].source  # nbgrader strips it itself
