@@ -9,8 +9,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,8 +142,19 @@ def load_pretrained(
         config = shrink_config(AutoConfig.from_pretrained(source, **common))
         model = auto.from_config(config, trust_remote_code=trust_remote_code)
     else:
-        model = auto.from_pretrained(source, **common, **kwargs)
+        with _quiet_stderr(name == "ci"):  # the GGUF de-quantizer draws its own tqdm bar
+            model = auto.from_pretrained(source, **common, **kwargs)
     return model, tokenizer
+
+
+@contextlib.contextmanager
+def _quiet_stderr(active: bool) -> Iterator[None]:
+    """Swallow what is written to stderr (progress bars) while ``active``; errors still raise."""
+    if not active:
+        yield
+        return
+    with contextlib.redirect_stderr(io.StringIO()):
+        yield
 
 
 def _quiet_transformers() -> None:
@@ -156,3 +170,32 @@ def count_parameters(model: Any) -> tuple[int, int]:
     total = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return trainable, total
+
+
+#: ``quantization`` settings understood by ``quantization_kwargs``.
+QUANTIZATIONS = (None, "8bit", "4bit")
+
+
+def quantization_kwargs(quantization: str | None) -> dict[str, Any]:
+    """``from_pretrained`` keyword arguments for a day's ``quantization`` setting.
+
+    ``None``: full-precision weights (no extra arguments). ``"8bit"``: LLM.int8() weights, the 2023
+    GPT-J LoRA recipe. ``"4bit"``: NF4 with double quantization and bf16 compute (QLoRA). The two
+    quantized modes need a CUDA GPU and the ``bitsandbytes`` package, and put the model on GPU 0.
+    """
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(f"Unknown quantization {quantization!r}; use one of {QUANTIZATIONS}.")
+    if quantization is None:
+        return {}
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    if not torch.cuda.is_available():
+        raise ProfileError(f"quantization={quantization!r} (bitsandbytes) needs a CUDA GPU; "
+                           "use the 'gpu' profile, or quantization=None on a CPU.")
+    if quantization == "8bit":
+        config = BitsAndBytesConfig(load_in_8bit=True)
+    else:
+        config = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                                    bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=torch.bfloat16)
+    return {"quantization_config": config, "device_map": {"": 0}}

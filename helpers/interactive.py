@@ -76,13 +76,20 @@ def _scale(values: np.ndarray, low: float, high: float) -> np.ndarray:
 
 
 def interactive_projection(vectors: Any, labels: Sequence[str], groups: Sequence[Any] | None = None,
-                           method: str = "pca", title: str = "", show_text: bool = True,
+                           method: str = "pca", title: str = "", show_text: bool | None = None,
                            seed: int = 0, width: int = 560, height: int = 420) -> InteractiveFigure:
-    """Project N vectors to 2-D (PCA or t-SNE) and draw them with hover labels, zoom and pan."""
+    """Project N vectors to 2-D (PCA or t-SNE) and draw them with hover labels, zoom and pan.
+
+    ``show_text`` writes each label next to its point; by default only when there are at most 60 points
+    (beyond that the labels overlap, and hovering shows them anyway).
+    """
     if len(labels) != len(vectors):
         raise ValueError(f"{len(labels)} labels for {len(vectors)} vectors")
     points = project_2d(vectors, method, seed)
-    xs = _scale(points[:, 0], 30, width - 30)
+    if show_text is None:
+        show_text = len(labels) <= 60
+    legend = 90 if groups is not None else 0  # a column on the right keeps the legend off the points
+    xs = _scale(points[:, 0], 30, width - 30 - legend)
     ys = _scale(-points[:, 1], 40, height - 20)
     names = sorted(set(groups), key=str) if groups is not None else []
     title = title or f"{method.upper()} projection (scroll to zoom, drag to pan, double-click to reset)"
@@ -95,7 +102,8 @@ def interactive_projection(vectors: Any, labels: Sequence[str], groups: Sequence
     for index, (x, y, label) in enumerate(zip(xs, ys, labels, strict=True)):
         group = groups[index] if groups is not None else None
         colour = PALETTE[names.index(group) % len(PALETTE)] if groups is not None else PALETTE[0]
-        tooltip = html.escape(f"{label} ({group})" if groups is not None else str(label))
+        shown = str(label) if group is None or str(group) in str(label) else f"{label} ({group})"
+        tooltip = html.escape(shown)
         parts.append(f'<g><title>{tooltip}</title><circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}" '
                      f'fill-opacity="0.8"/>')
         if show_text:
@@ -104,13 +112,14 @@ def interactive_projection(vectors: Any, labels: Sequence[str], groups: Sequence
         parts.append("</g>")
     for row, name in enumerate(names):
         colour = PALETTE[row % len(PALETTE)]
-        parts.append(f'<circle cx="{width - 110}" cy="{34 + 14 * row}" r="4" fill="{colour}"/>'
-                     f'<text x="{width - 100}" y="{38 + 14 * row}" font-size="10">'
+        parts.append(f'<circle cx="{width - legend + 12}" cy="{34 + 14 * row}" r="4" fill="{colour}"/>'
+                     f'<text x="{width - legend + 22}" y="{38 + 14 * row}" font-size="10">'
                      f"{html.escape(str(name))}</text>")
     parts.append("</svg>")
     parts.append(f"<script>{_SCRIPT % {'id': ident}}</script>")
-    figure = embedding_projection(vectors, labels=list(labels), groups=groups, method=method,
-                                  title=title.split(" (")[0], seed=seed)
+    few = len(labels) <= 60  # labels are written only while they stay legible
+    figure = embedding_projection(vectors, labels=list(labels) if few else None, groups=groups,
+                                  method=method, title=title.split(" (")[0], seed=seed)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=80)
     import matplotlib.pyplot as plt

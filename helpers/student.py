@@ -157,6 +157,8 @@ def write_student_book(root: Path, out: Path) -> None:
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy(root / name, out / name)
     shutil.copytree(root / "book", out / "book")
+    if (root / "_static").is_dir():
+        shutil.copytree(root / "_static", out / "_static")
     write_student_copies(root / "notebooks", out / "notebooks")
 
 

@@ -36,5 +36,6 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
 fi
 
 python -m helpers.data fetch-offline
+scripts/fetch-mathjax.sh
 python -m helpers.env >/dev/null || { python -m helpers.env; exit 1; }
 echo "setup: ready (.venv, offline data in $(python -c 'import helpers.data as d; print(d.offline_dir())'))"

@@ -70,8 +70,8 @@ def test_glued_numbers_are_rendered_not_raw(html):
 def test_exercises_have_folded_solutions(html):
     for name in [f for f in toc_files() if f.startswith("notebooks/")]:
         text = page(html, name)
-        assert 'class="admonition exercise"' in text, f"no exercise on {name}"
-        assert "solution" in text and "dropdown" in text, f"no folded solution on {name}"
+        assert 'class="exercise admonition"' in text, f"no exercise on {name}"
+        assert 'class="solution dropdown admonition"' in text, f"no folded solution on {name}"
 
 
 def test_colab_launch_button_on_notebook_pages(html):
@@ -88,6 +88,6 @@ def test_student_book_has_no_solutions():
         pytest.fail("the student book is missing: build it with scripts/book.sh --student")
     for name in [f for f in toc_files() if f.startswith("notebooks/")]:
         text = (STUDENT_HTML / f"{name}.html").read_text()
-        assert 'class="admonition exercise"' in text, f"no exercise on the student page {name}"
-        assert "admonition solution" not in text and "BEGIN SOLUTION" not in text, (
+        assert 'class="exercise admonition"' in text, f"no exercise on the student page {name}"
+        assert "solution dropdown admonition" not in text and "BEGIN SOLUTION" not in text, (
             f"a solution on the student page {name}")

@@ -118,15 +118,20 @@ def test_search_finds_the_perceptron_day(site, browser):
     assert any("day02_perceptron" in href for href in results), results
 
 
-def test_attention_heatmaps_render(site, browser):
+def test_maths_and_attention_heatmaps_render(site, browser):
     browser.get(f"{site}/notebooks/day21_transformer_from_scratch.html")
+    rendered = wait_for(lambda: browser.execute_script(
+        "return document.querySelectorAll('mjx-container').length"))
+    assert rendered > 10, "MathJax did not typeset the page (it is vendored in _static/mathjax)"
     sizes = browser.execute_script(
         "return [...document.querySelectorAll('.cell_output img')].map(i => i.naturalWidth)")
     assert len(sizes) >= 3 and min(sizes) > 50
-    heading = browser.execute_script(
-        "var h = [...document.querySelectorAll('h2, h3')].find(e => /attention/i.test(e.textContent));"
-        "if (h) { h.scrollIntoView(); } return h ? h.textContent : null;")
-    assert heading
+    width = browser.execute_script(
+        "var cell = [...document.querySelectorAll('div.cell')].find(c => c.querySelector('.cell_input')"
+        " && c.querySelector('.cell_input').textContent.includes('attention_heatmap('));"
+        "var img = cell && cell.querySelector('.cell_output img');"
+        "if (img) { img.scrollIntoView(); } return img ? img.naturalWidth : 0;")
+    assert width > 100, "the attention heatmap image is missing"
     browser.save_screenshot(str(SHOTS / "day21-attention.png"))
 
 
