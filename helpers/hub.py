@@ -144,7 +144,22 @@ def load_pretrained(
     else:
         with _quiet_stderr(name == "ci"):  # the GGUF de-quantizer draws its own tqdm bar
             model = auto.from_pretrained(source, **common, **kwargs)
+        if extra.get("gguf_file"):
+            _unmark_dequantized_gguf(model)
     return model, tokenizer
+
+
+def _unmark_dequantized_gguf(model: Any) -> None:
+    """Drop the "quantized with GGUF" marker from a model whose GGUF weights were dequantized on load.
+
+    Its weights are then ordinary float tensors, but transformers still flags the model as quantized,
+    and ``transformers.Trainer`` (hence TRL) refuses to train it. Without the marker it behaves like
+    the published full-precision checkpoint (training, ``save_pretrained``). Packed models are left as is.
+    """
+    quantizer = getattr(model, "hf_quantizer", None)
+    tensors = [*model.parameters(), *model.buffers()]
+    if quantizer is not None and all(t.is_floating_point() for t in tensors if t.numel() > 1):
+        quantizer.remove_quantization_config(model)
 
 
 @contextlib.contextmanager
