@@ -375,14 +375,17 @@ class Trainer:
     def evaluate(self, loader: Iterable[Mapping[str, Any]], prefix: str = "") -> dict[str, float]:
         """Mean loss (weighted by batch size) and the metrics over ``loader``."""
         self.model.eval()
-        loss_sum, seen = 0.0, 0
+        loss_sum, seen = 0.0, 0  # over the batches that carry a loss (labels present)
         logits_all, labels_all = [], []
         for batch in loader:
             outputs = self._forward(batch)
-            size = _batch_size(batch)
-            if _has_loss(outputs):
-                loss_sum += loss_from_outputs(outputs).item() * size
-            seen += size
+            try:
+                loss = loss_from_outputs(outputs)
+            except TrainerError:
+                loss = None
+            if loss is not None:
+                size = _batch_size(batch)
+                loss_sum, seen = loss_sum + loss.item() * size, seen + size
             if self.metrics:
                 logits, labels = self.accelerator.gather_for_metrics(
                     (logits_from_outputs(outputs), batch[self.label_key]))
@@ -391,7 +394,8 @@ class Trainer:
         if self.accelerator.num_processes > 1:
             totals = torch.tensor([loss_sum, float(seen)], device=self.device)
             loss_sum, seen = self.accelerator.reduce(totals, reduction="sum").tolist()
-        result = {f"{prefix}loss": loss_sum / max(seen, 1)}
+        # No batch with a loss: report none rather than a 0.0 that would look like the best epoch.
+        result = {f"{prefix}loss": loss_sum / seen} if seen else {}
         if self.metrics:
             logits, labels = torch.cat(logits_all), torch.cat(labels_all)
             result.update({name: float(fn(logits, labels)) for name, fn in self.metrics.items()})
@@ -661,14 +665,6 @@ def loss_from_outputs(outputs: Any) -> torch.Tensor:
         "(loss, ...), or a dict with 'loss'; pass labels in the batch (HF models), or wrap a plain "
         "network: helpers.WithLoss(net, nn.CrossEntropyLoss())."
     )
-
-
-def _has_loss(outputs: Any) -> bool:
-    try:
-        loss_from_outputs(outputs)
-    except TrainerError:
-        return False
-    return True
 
 
 def logits_from_outputs(outputs: Any) -> torch.Tensor:

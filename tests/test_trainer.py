@@ -350,3 +350,11 @@ def test_step_loss_is_the_mean_over_accumulated_batches():
     assert len(history.steps) == 4
     mean_of_steps = sum(s["loss"] for s in history.steps) / 4
     assert mean_of_steps == pytest.approx(history.epochs[0]["train_loss"])
+
+
+def test_validation_without_labels_reports_no_loss_instead_of_zero():
+    trainer, _ = fit(epochs=1)
+    unlabeled = DataLoader(tensor_dataset(x=torch.randn(8, 4)), batch_size=4)
+    assert trainer.evaluate(unlabeled, prefix="valid_") == {}
+    with pytest.raises(TrainerError, match="monitor='valid_loss' is not among"):
+        fit(epochs=1, valid=unlabeled)
