@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from helpers import repro
+
 PROFILES = ("ci", "laptop", "gpu")
 ENV_VAR = "COURSE_PROFILE"
 
@@ -39,6 +41,15 @@ def resolve_profile(requested: str | None = None) -> str:
             f"(set {ENV_VAR}=ci|laptop|gpu or PROFILE in the notebook's parameters cell)."
         )
     return name
+
+
+_ACTIVE_PROFILE: str | None = None  # the profile the last ``setup()`` resolved
+
+
+def current_profile() -> str:
+    """The profile of the running notebook: the one the last ``setup()`` resolved (its ``parameters``
+    cell included), else ``resolve_profile()`` (``$COURSE_PROFILE``, then gpu/laptop by CUDA)."""
+    return _ACTIVE_PROFILE or resolve_profile()
 
 
 def pick_device(profile: str) -> torch.device:
@@ -112,11 +123,19 @@ def setup(day: str, profile: str | None = None, seed: int = 0) -> Settings:
     >>> cfg = setup("day06", "ci")  # doctest: +SKIP
     >>> cfg.epochs                   # doctest: +SKIP
     """
+    global _ACTIVE_PROFILE
     name = resolve_profile(profile)
     device = pick_device(name)
+    _ACTIVE_PROFILE = name  # read by code that has no ``cfg`` at hand (the Trainer's progress bars)
     if name == "ci":
-        # CPU runs with few threads are reproducible and cheap on a 2-core CI machine.
-        torch.set_num_threads(min(2, os.cpu_count() or 1))
+        # The same kernels and one thread on every CPU, so that the committed outputs reproduce anywhere
+        # (helpers.repro). Environment variables first: torch and MKL read theirs at their first operation.
+        repro.apply_env()
+        repro.pin_runtime()
+        for problem in repro.unpinned():  # only a kernel started without CI_ENV gets here (not CI)
+            print(f"[note] not pinned: {problem}; the numbers may differ from the book's in the last digits. "
+                  "Restart the kernel from a shell that ran: eval \"$(python -c 'import helpers.repro as r; "
+                  "r.main([\"env\"])')\"")
     seed_everything(seed, deterministic=name == "ci")
     settings = Settings(day=day, profile=name, device=device, seed=seed,
                         params=day_settings(day, name))

@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d .venv ] && . .venv/bin/activate
-export COURSE_PROFILE=ci PYTHONHASHSEED=0 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+export COURSE_PROFILE=ci HF_HUB_OFFLINE=1
+eval "$(python helpers/repro.py env)"   # the pinned CPU kernels and threads (helpers/repro.py, CONTRIBUTING.md)
 if [ "$#" -eq 0 ]; then set -- notebooks/day*.py; fi
 for py in "$@"; do
   py="${py%.ipynb}"; py="${py%.py}.py"

@@ -19,7 +19,8 @@ for variant in "" --student; do
 done
 
 echo "== tests (unit, pairs, book, notebooks under ci, offline)"
-export COURSE_PROFILE=ci HF_HUB_OFFLINE=1 PYTHONHASHSEED=0 TOKENIZERS_PARALLELISM=false
+export COURSE_PROFILE=ci HF_HUB_OFFLINE=1
+eval "$(python helpers/repro.py env)"   # the pinned CPU kernels and threads (helpers/repro.py, CONTRIBUTING.md)
 pytest_cmd=(python -m pytest -p no:cacheprovider --cov=helpers --cov-report=term
             --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600
             tests notebooks)

@@ -1,11 +1,8 @@
-"""Shared fixtures: every test runs on CPU with the `ci` profile and a private data cache."""
+"""Shared fixtures: every test runs on CPU with the `ci` profile (the pinned numerics come from course_plugin.py)."""
 
 from __future__ import annotations
 
-import matplotlib
 import pytest
-
-matplotlib.use("Agg")
 
 
 @pytest.fixture(autouse=True)
