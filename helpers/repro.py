@@ -9,14 +9,14 @@ it to what every CI machine has (AVX2, one thread), in one place:
 - ``CI_ENV``: environment variables read when each library starts (``ATEN_CPU_CAPABILITY`` by torch's
   dispatcher, ``MKL_CBWR`` by MKL's conditional numerical reproducibility, ``ONEDNN_MAX_CPU_ISA`` by oneDNN,
   ``OPENBLAS_CORETYPE`` by NumPy's OpenBLAS) and the thread counts;
-- ``pin_runtime()``: one thread in torch and NumPy's BLAS, oneDNN off (convolutions and LSTMs then run torch's own AVX2 kernels on
-  MKL's pinned GEMM), deterministic algorithms.
+- ``pin_runtime()``: one thread in torch and NumPy's BLAS, oneDNN off (convolutions and LSTMs then run
+  torch's own AVX2 kernels on MKL's pinned GEMM), deterministic algorithms, an exactly rounded float32 sqrt.
 
-``scripts/test.sh``, ``scripts/refresh-outputs.sh`` and ``tests/conftest.py`` export ``CI_ENV`` before any
-kernel starts; ``helpers.setup(..., "ci")`` applies it again for a student's own ``ci`` run (torch and MKL read
-their variables at their first operation, after ``import torch``; only OpenBLAS must be set before NumPy is
-imported) and then calls ``pin_runtime()``. ``python -c "import helpers.repro as r; r.main()" check`` reports
-what is and is not pinned in the current process. CONTRIBUTING.md explains the design.
+``scripts/test.sh``, ``scripts/refresh-outputs.sh`` and ``tests/course_plugin.py`` export ``CI_ENV`` before
+any kernel starts; ``helpers.setup(..., "ci")`` applies it again for a student's own ``ci`` run (torch and MKL
+read their variables at their first operation, after ``import torch``; only OpenBLAS must be set before NumPy
+is imported) and then calls ``pin_runtime()``. ``python helpers/repro.py check`` reports what is and is not
+pinned in the current process. CONTRIBUTING.md explains the design.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def unpinned() -> list[str]:
 
         capability = torch.backends.cpu.get_cpu_capability()
         if capability not in ("AVX2", "DEFAULT"):
-            problems.append(f"torch runs {capability} kernels (torch started before ATEN_CPU_CAPABILITY was set)")
+            problems.append(f"torch runs {capability} kernels (started before ATEN_CPU_CAPABILITY was set)")
         if torch.get_num_threads() != 1:
             problems.append(f"torch uses {torch.get_num_threads()} threads")
     problems += _openblas_problems()

@@ -1,4 +1,4 @@
-"""Shared fixtures: every test runs on CPU with the `ci` profile (the pinned numerics come from course_plugin.py)."""
+"""Shared fixtures: every test runs on CPU with the `ci` profile (pinned numerics: course_plugin.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The course's pytest plugin (loaded by ``-p course_plugin`` in pyproject.toml): pinned numerics, nbval additions.
+"""The course's pytest plugin (``-p course_plugin`` in pyproject.toml): pinned numerics, nbval additions.
 
 - Every run gets the pinned numerics of ``helpers/repro.py`` (set here, before
   torch or NumPy is imported, for a plain ``pytest`` run; ``scripts/test.sh`` exports them too).
@@ -6,7 +6,7 @@
   * cells tagged ``nbval-tolerance`` compare their printed numbers within one unit of the last printed digit
     (the text around the numbers still has to match exactly); every other cell is compared exactly;
   * after the last cell of each notebook, ``ci-budget`` checks the kernel's CPU time against the day's budget
-    (``CI_BUDGET_S`` in ``helpers/days/dayNN.py``, 60 s unless the day says 120) and records wall and CPU time;
+    (``CI_BUDGET_S`` in ``helpers/days/dayNN.py``, else 60 s) and records wall and CPU time;
   * then ``student-copy`` checks the student copy without executing the notebook a second time: no later cell
     uses a name that only a solution defines, and each exercise cell's stub, run in the same kernel, raises
     ``NotImplementedError``.
@@ -51,7 +51,7 @@ def _last_digit_unit(token: str) -> float:
 
 
 def numbers_within_tolerance(test: str, reference: str) -> bool:
-    """True when the texts are equal except for numbers that differ by at most one unit in their last digit."""
+    """True when the texts are equal but for numbers at most one unit of their last digit apart."""
     if _NUMBER.sub("#", test) != _NUMBER.sub("#", reference):
         return False
     for got, want in zip(_NUMBER.findall(test), _NUMBER.findall(reference), strict=True):
@@ -215,7 +215,8 @@ class StudentCopyItem(pytest.Item):
         kernel = self.parent.kernel
         if kernel is None or not kernel.is_alive():
             pytest.fail("the notebook's kernel is not running: its cells failed before the student check")
-        stubs = [(i, c.source) for i, (m, c) in enumerate(zip(mine, theirs, strict=True)) if m.source != c.source]
+        stubs = [(i, c.source) for i, (m, c) in enumerate(zip(mine, theirs, strict=True))
+                 if m.source != c.source]
         for index, source in stubs:
             error = _run_and_get_error(kernel, source)
             assert error == "NotImplementedError", (

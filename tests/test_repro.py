@@ -84,7 +84,8 @@ def test_numbers_within_tolerance(test: str, reference: str, ok: bool):
 
 
 def test_solution_only_names_finds_a_dependency():
-    instructor = ["x = 1", "def f(a):\n    ### BEGIN SOLUTION\n    return a\n    ### END SOLUTION\ny = 2", "print(y)"]
+    instructor = ["x = 1", "def f(a):\n    ### BEGIN SOLUTION\n    return a\n    ### END SOLUTION\ny = 2",
+                  "print(y)"]
     student = ["x = 1", "def f(a):\n    raise NotImplementedError\ny = 2", "print(y)"]
     assert solution_only_names(instructor, student) == []
     instructor = ["answer = 41 + 1", "print(answer)"]

@@ -1,4 +1,4 @@
-"""Student copies leak no solution. (They are executed in the nbval run: see ``StudentCopyItem`` in conftest.py.)"""
+"""Student copies leak no solution (the nbval run executes them: ``StudentCopyItem`` in course_plugin.py)."""
 
 from pathlib import Path
 

@@ -1,5 +1,6 @@
-"""Train three small models under the pinned ci numerics and print a hash of their weights (see
-scripts/check-cross-cpu.sh, which runs it natively and on emulated CPUs)."""
+"""Train three small models under the pinned ci numerics and print a hash of their weights.
+
+scripts/check-cross-cpu.sh runs it natively and on emulated CPUs."""
 
 import hashlib
 
@@ -13,7 +14,8 @@ setup("day06", "ci")
 
 
 def digest(module: nn.Module) -> str:
-    return hashlib.sha256(b"".join(p.detach().numpy().tobytes() for p in module.parameters())).hexdigest()[:12]
+    weights = b"".join(p.detach().numpy().tobytes() for p in module.parameters())
+    return hashlib.sha256(weights).hexdigest()[:12]
 
 
 torch.manual_seed(0)
@@ -28,8 +30,9 @@ for step in range(8):
     optimizer.step()
 
 torch.manual_seed(0)
-cnn = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.Conv2d(16, 32, 3, padding=1),
-                    nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10))
+cnn = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
+                    nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                    nn.Linear(32, 10))
 optimizer = torch.optim.SGD(cnn.parameters(), 0.1, momentum=0.9)
 images = torch.randn(64, 3, 32, 32)
 for _ in range(3):
