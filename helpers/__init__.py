@@ -14,7 +14,7 @@ from helpers import checks, viz
 from helpers.book import glue
 from helpers.checks import compare, grad_check
 from helpers.data import DictDataset, MissingDataError, load_mnist, subset, tensor_dataset
-from helpers.hub import count_parameters, load_pretrained
+from helpers.hub import load_pretrained
 from helpers.profile import (
     PROFILES,
     ProfileError,
@@ -24,7 +24,7 @@ from helpers.profile import (
     seed_everything,
     setup,
 )
-from helpers.trainer import History, Trainer, TrainerError, WithLoss, accuracy
+from helpers.trainer import History, Trainer, TrainerError, WithLoss, accuracy, count_parameters
 
 __all__ = [
     "PROFILES", "DictDataset", "History", "MissingDataError", "ProfileError", "Settings",

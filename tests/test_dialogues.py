@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from helpers import Trainer, dialogues, hub
+from helpers.corpora import squad
 from helpers.dialogues import IGNORE_INDEX, CausalLMCollator, Exchange
 from helpers.profile import ProfileError
 
@@ -90,11 +91,11 @@ def test_collator_pads_with_ignored_labels_by_position() -> None:
 
 def test_squad_rows_follow_the_recipe_format() -> None:
     row = {"title": "T", "context": "C.", "question": "Q?", "answers": {"text": [], "answer_start": []}}
-    exchange = dialogues.squad_exchange(row)
-    assert exchange.prompt == f"{dialogues.SQUAD_INSTRUCTION}\ncontext: C.\nquestion: Q?\nanswer:"
-    assert exchange.answer == " " + dialogues.SQUAD_UNANSWERABLE
+    exchange = squad.squad_exchange(row)
+    assert exchange.prompt == f"{squad.SQUAD_INSTRUCTION}\ncontext: C.\nquestion: Q?\nanswer:"
+    assert exchange.answer == " " + squad.SQUAD_UNANSWERABLE
     row["answers"]["text"] = ["yes"]
-    assert dialogues.squad_exchange(row).answer == " yes"
+    assert squad.squad_exchange(row).answer == " yes"
 
 
 def test_quantization_kwargs() -> None:
@@ -138,7 +139,25 @@ def test_squad_loader_keeps_the_first_paragraph_of_each_article(monkeypatch) -> 
     rows = [row("A", "a1", ["x"]), row("A", "a1", []), row("A", "a2", ["y"]), row("B", "b1", ["z"])]
     calls = []
     monkeypatch.setattr(datasets, "load_dataset", lambda name, split: calls.append((name, split)) or rows)
-    exchanges = dialogues.load_squad_v2_exchanges("train")
+    exchanges = squad.load_squad_v2_exchanges("train")
     assert calls == [("rajpurkar/squad_v2", "train")]
-    assert [ex.answer for ex in exchanges] == [" x", " " + dialogues.SQUAD_UNANSWERABLE, " z"]
-    assert len(dialogues.load_squad_v2_exchanges("train", first_paragraph_only=False)) == 4
+    assert [ex.answer for ex in exchanges] == [" x", " " + squad.SQUAD_UNANSWERABLE, " z"]
+    assert len(squad.load_squad_v2_exchanges("train", first_paragraph_only=False)) == 4
+
+
+def test_squad_moved_to_its_own_module_and_still_imports_from_dialogues(monkeypatch) -> None:
+    import datasets
+
+    from helpers.data import MissingDataError
+    from helpers.dialogues import load_squad_v2_exchanges, squad_exchange
+
+    assert load_squad_v2_exchanges is squad.load_squad_v2_exchanges and squad_exchange is squad.squad_exchange
+    with pytest.raises(AttributeError):
+        dialogues.no_such_name  # noqa: B018
+
+    def offline(name, split):
+        raise ConnectionError("no network")
+
+    monkeypatch.setattr(datasets, "load_dataset", offline)
+    with pytest.raises(MissingDataError, match="SQuAD v2.*COURSE_PROFILE=ci"):
+        squad.load_squad_v2_exchanges()

@@ -2,7 +2,7 @@ import pytest
 import torch
 from transformers import LlamaConfig
 
-from helpers import hub
+from helpers import count_parameters, hub
 from helpers.profile import ProfileError
 
 
@@ -16,9 +16,8 @@ def test_laptop_reads_the_hub_id_unchanged():
 
 
 def test_offline_sources_point_into_packages():
-    path, extra = hub._source("HuggingFaceTB/SmolLM2-135M-Instruct", "ci")
-    assert extra == {"gguf_file": "SmolLM2-135M-Instruct.Q4_1.gguf"}
-    assert (hub.OFFLINE_MODELS["HuggingFaceTB/SmolLM2-135M-Instruct"].path() / extra["gguf_file"]).exists()
+    entry = hub.OFFLINE_MODELS["HuggingFaceTB/SmolLM2-135M-Instruct"]
+    assert (entry.path() / entry.gguf_file).exists()  # the source of the ci cache (test_smollm2_cache.py)
     path, extra = hub._source("sentence-transformers/all-MiniLM-L6-v2", "ci")
     assert extra == {} and path.endswith("model")
 
@@ -57,7 +56,7 @@ def test_packaged_encoder_loads_real_weights():
     vectors = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
     similar, unrelated = (vectors[0] @ vectors[1]).item(), (vectors[0] @ vectors[2]).item()
     assert model.config.hidden_size == 384 and similar > unrelated + 0.3
-    assert hub.count_parameters(model) == (22713216, 22713216)
+    assert count_parameters(model) == (22713216, 22713216)
 
 
 def test_tiny_model_has_the_packaged_architecture_and_tokenizer():
@@ -68,4 +67,4 @@ def test_tiny_model_has_the_packaged_architecture_and_tokenizer():
     out = model(input_ids=ids, labels=ids)
     assert out.logits.shape[-1] == model.config.vocab_size and torch.isfinite(out.loss)
     model.requires_grad_(False)
-    assert hub.count_parameters(model)[0] == 0
+    assert count_parameters(model)[0] == 0

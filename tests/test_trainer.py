@@ -358,3 +358,86 @@ def test_validation_without_labels_reports_no_loss_instead_of_zero():
     assert trainer.evaluate(unlabeled, prefix="valid_") == {}
     with pytest.raises(TrainerError, match="monitor='valid_loss' is not among"):
         fit(epochs=1, valid=unlabeled)
+
+
+class DeviceRecorder(nn.Module):
+    """Records the device of every tensor it receives (nested ones too); its outputs stay on the CPU."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(1))
+        self.seen: list[torch.device] = []
+
+    def _record(self, value) -> None:
+        if isinstance(value, torch.Tensor):
+            self.seen.append(value.device)
+        elif isinstance(value, dict):
+            for item in value.values():
+                self._record(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                self._record(item)
+
+    def forward(self, **batch):
+        self._record(batch)
+        rows = batch["x"].shape[0]
+        return {"loss": self.weight.sum() + 1.0, "logits": torch.zeros(rows, 2)}
+
+
+def nested_batches(count: int = 2):
+    return [{"x": torch.randn(3, 4), "extra": {"mask": torch.ones(3, dtype=torch.bool)},
+             "pieces": [torch.zeros(3), (torch.ones(3), "a string stays a string")],
+             "labels": torch.tensor([0, 1, 0])} for _ in range(count)]
+
+
+def test_evaluate_and_predict_move_every_tensor_to_the_trainer_device(monkeypatch):
+    # The old code called model(**batch) with the loader's CPU tensors, which crashes on a GPU (days 08,
+    # 09 and 21 under `gpu`). CI has no GPU: pretend the Trainer runs on the "meta" device (shapes, no
+    # data) and check where every tensor of each batch, nested ones included, arrives.
+    model = DeviceRecorder()
+    train = DataLoader(tensor_dataset(x=torch.randn(4, 4), labels=torch.zeros(4, dtype=torch.long)),
+                       batch_size=2)
+    trainer = Trainer(model, torch.optim.SGD(model.parameters(), lr=0.1), train, device="cpu")
+    target = torch.device("meta")
+    monkeypatch.setattr(Trainer, "device", property(lambda self: target))
+    result = trainer.evaluate(nested_batches(), prefix="test_")
+    assert result == {"test_loss": pytest.approx(1.0)}
+    assert len(model.seen) == 2 * 5 and set(model.seen) == {target}
+    model.seen.clear()
+    logits, labels = trainer.predict(nested_batches(3))
+    assert len(model.seen) == 3 * 5 and set(model.seen) == {target}
+    assert logits.shape == (9, 2) and labels.device.type == "cpu" and labels.tolist() == [0, 1, 0] * 3
+
+
+def test_to_device_walks_nested_batches_and_keeps_other_values():
+    from helpers.trainer import to_device
+
+    batch = nested_batches(1)[0]
+    moved = to_device(batch, "meta")
+    assert moved["x"].is_meta and moved["extra"]["mask"].is_meta and moved["pieces"][1][0].is_meta
+    assert moved["pieces"][1][1] == "a string stays a string" and isinstance(moved["pieces"][1], tuple)
+    assert to_device(batch["x"], "cpu") is batch["x"]  # already there: no copy
+
+
+def test_progress_mode_follows_the_profile_resolved_by_setup(monkeypatch):
+    # A notebook run with PROFILE = "ci" in its parameters cell (no $COURSE_PROFILE) must print plain
+    # lines, as a run with COURSE_PROFILE=ci does; the old code read only the environment variable.
+    import sys
+    import types
+
+    from helpers import profile
+    from helpers.trainer import _progress_mode
+
+    monkeypatch.delenv("COURSE_PROFILE", raising=False)
+    monkeypatch.delenv("COURSE_PROGRESS", raising=False)
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))  # as in a notebook
+    monkeypatch.setattr(profile, "seed_everything", lambda *args, **kwargs: None)  # no global side effects
+    monkeypatch.setattr(torch, "set_num_threads", lambda threads: None)
+    monkeypatch.setattr(profile, "_ACTIVE_PROFILE", None, raising=False)
+    profile.setup("day01", "ci")
+    assert _progress_mode("auto") == "lines"
+    assert profile.current_profile() == "ci"
+    profile.setup("day01", "laptop")
+    assert _progress_mode("auto") == "bar"
+    monkeypatch.setenv("COURSE_PROFILE", "ci")  # setup's choice wins over the environment
+    assert _progress_mode("auto") == "bar"

@@ -14,6 +14,8 @@ def test_plot_history_draws_losses_metrics_and_best_epoch():
     fig = viz.plot_history(history, title="run")
     assert isinstance(fig, Figure) and len(fig.axes) == 2
     assert {line.get_label() for line in fig.axes[0].lines} >= {"train_loss", "valid_loss"}
+    legend = [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["train_loss", "valid_loss", "best (epoch 2)"]  # the best line is in the legend
     assert len(viz.plot_history(history.epochs, keys=["train_loss"]).axes) == 1
     with pytest.raises(ValueError, match="no epochs"):
         viz.plot_history([])

@@ -1,6 +1,6 @@
 """Day 07 (convolution): the same packaged photo everywhere; ``ci`` works on it at half resolution.
 
-photo: a JPEG that scikit-learn ships (``sklearn.datasets.load_sample_image``), so no profile downloads.
+photo: a name in ``helpers.data.PACKAGED_PHOTOS`` ("temple": a JPEG scikit-learn ships): nothing downloads.
 downscale: integer factor applied to the photo (area averaging).
 naive_crop: side of the square crop the pixel-by-pixel loop runs on (Python loops are slow).
 random_channels / random_kernel: the randomly initialised conv layer compared with hand-made kernels.
@@ -9,7 +9,7 @@ pool: the pooling window (and stride) used on the feature maps.
 
 SETTINGS: dict[str, dict] = {
     "common": {
-        "photo": "china.jpg",
+        "photo": "temple",
         "downscale": 1,
         "naive_crop": 96,
         "random_channels": 8,

