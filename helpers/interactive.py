@@ -126,3 +126,107 @@ def interactive_projection(vectors: Any, labels: Sequence[str], groups: Sequence
 
     plt.close(figure)
     return InteractiveFigure("\n".join(parts), buffer.getvalue(), title)
+
+
+_ATTENTION_SCRIPT = """
+(function () {
+  var root = document.getElementById("%(id)s");
+  if (!root) { return; }
+  var svg = root.querySelector("svg"), data = %(data)s, layer = 0, head = 0, fixed = null;
+  var lines = svg.querySelectorAll("line[data-q]"), layerBox = root.querySelector("select[name=layer]"),
+      headBox = root.querySelector("select[name=head]");
+  function draw(side, index) {
+    var w = data[layer][head];
+    for (var n = 0; n < lines.length; n++) {
+      var q = +lines[n].getAttribute("data-q"), k = +lines[n].getAttribute("data-k"), v = w[q][k];
+      if (side === "q" && q !== index) { v = 0; }
+      if (side === "k" && k !== index) { v = 0; }
+      if (side === null) { v = v / 2; }
+      lines[n].setAttribute("stroke-opacity", v.toFixed(3));
+    }
+    svg.querySelectorAll("text[data-side]").forEach(function (t) {
+      var on = t.getAttribute("data-side") === side && +t.getAttribute("data-i") === index;
+      t.setAttribute("font-weight", on ? "bold" : "normal");
+    });
+  }
+  svg.querySelectorAll("text[data-side]").forEach(function (t) {
+    t.addEventListener("mouseenter", function () {
+      draw(t.getAttribute("data-side"), +t.getAttribute("data-i"));
+    });
+    t.addEventListener("mouseleave", function () { draw(null, -1); });
+  });
+  layerBox.addEventListener("change", function () { layer = +layerBox.value; draw(null, -1); });
+  headBox.addEventListener("change", function () { head = +headBox.value; draw(null, -1); });
+  draw(null, -1);
+  svg.setAttribute("data-interactive", "ready");
+})();
+"""
+
+
+def interactive_attention(weights: Any, tokens: Sequence[str], title: str = "",
+                          layer_labels: Sequence[Any] | None = None, width: int = 420) -> InteractiveFigure:
+    """Attention of every layer and head as a bertviz-like view that works offline.
+
+    ``weights`` is layers × heads × T × T (or heads × T × T); queries on the left, keys on the right, one
+    line per pair with opacity = weight. Hover a query token to see whom it attends to, a key token to see
+    who attends to it; two drop-down lists choose the layer and the head. Inline SVG and a few lines of
+    JavaScript, nothing fetched; without scripts the SVG shows layer 0, head 0, and the PNG fallback is
+    the heatmap of that head. ``layer_labels`` names the layers in the list (default 0, 1, ...).
+    Defined in Day 27.
+    """
+    import json
+
+    from helpers.checks import to_numpy
+    from helpers.viz import attention_heatmap
+
+    array = to_numpy(weights, np.float64)
+    if array.ndim == 3:
+        array = array[None]
+    if array.ndim != 4 or array.shape[2] != array.shape[3]:
+        raise ValueError(f"interactive_attention needs layers×heads×T×T weights, got shape {array.shape}")
+    layers, heads, length = array.shape[:3]
+    if len(tokens) != length:
+        raise ValueError(f"{len(tokens)} tokens for attention over {length} positions")
+    layer_labels = list(layer_labels) if layer_labels is not None else list(range(layers))
+    if len(layer_labels) != layers:
+        raise ValueError(f"{len(layer_labels)} layer labels for {layers} layers")
+    title = title or "Attention (hover a token; choose the layer and head)"
+    step, top = 18, 40
+    height = top + step * length + 10
+    left, right = 120, width - 120
+    rounded = np.round(array, 3)
+    ident = "attn-" + hashlib.sha1(rounded.tobytes() + "".join(tokens).encode()).hexdigest()[:10]
+    layer_options = "".join(f'<option value="{i}">{html.escape(str(name))}</option>'
+                            for i, name in enumerate(layer_labels))
+    parts = [f'<div id="{ident}" style="max-width:{width}px">',
+             f'<label>layer <select name="layer">{layer_options}</select></label> ',
+             '<label>head <select name="head">' + "".join(
+                 f'<option value="{i}">{i}</option>' for i in range(heads)) + "</select></label>",
+             f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
+             f'role="img" aria-label="{html.escape(title)}">',
+             f'<text x="{width / 2:.0f}" y="16" text-anchor="middle" font-size="12">'
+             f"{html.escape(title)}</text>",
+             f'<text x="{left}" y="32" text-anchor="end" font-size="10" fill="#555">query</text>'
+             f'<text x="{right}" y="32" font-size="10" fill="#555">key</text>']
+    for q in range(length):
+        for k in range(length):
+            parts.append(f'<line data-q="{q}" data-k="{k}" x1="{left + 4}" y1="{top + step * q + 6}" '
+                         f'x2="{right - 4}" y2="{top + step * k + 6}" stroke="{PALETTE[0]}" stroke-width="2" '
+                         f'stroke-opacity="{rounded[0, 0, q, k] / 2:.3f}"/>')
+    for side, x, anchor in (("q", left, "end"), ("k", right, "start")):
+        for index, token in enumerate(tokens):
+            parts.append(f'<text data-side="{side}" data-i="{index}" x="{x}" y="{top + step * index + 10}" '
+                         f'text-anchor="{anchor}" font-size="11" style="cursor:pointer">'
+                         f"<title>{html.escape(str(token))} ({'query' if side == 'q' else 'key'} {index})"
+                         f"</title>{html.escape(str(token))}</text>")
+    parts.append("</svg>")
+    data = json.dumps(rounded.tolist(), separators=(",", ":"))
+    parts.append(f"<script>{_ATTENTION_SCRIPT % {'id': ident, 'data': data}}</script></div>")
+    figure = attention_heatmap(array[0, 0], list(tokens),
+                               title=f"layer {layer_labels[0]}, head 0 (static view)")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=80)
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
+    return InteractiveFigure("\n".join(parts), buffer.getvalue(), title)
