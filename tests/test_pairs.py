@@ -5,6 +5,8 @@ from pathlib import Path
 import jupytext
 import pytest
 
+from helpers.env import colab_install_cell
+
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 SOURCES = sorted(NOTEBOOKS.glob("day*.py"))
 
@@ -32,6 +34,9 @@ def test_notebook_follows_the_template(source: Path):
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert notebook.cells[0].cell_type == "markdown" and notebook.cells[0].source.startswith("# Day ")
     assert "google.colab" in code[0].source, "first code cell must be the Colab install cell"
+    assert code[0].source.strip() == colab_install_cell(), (
+        f"{source.name}: the Colab install cell differs from the template (helpers.env.COLAB_CELL with the "
+        "repository of _config.yml): run scripts/sync-colab-cell.py")
     assert "parameters" in code[1].metadata.get("tags", []) and "PROFILE = None" in code[1].source
     assert f'setup("{source.stem.split("_")[0]}", PROFILE)' in code[2].source
     assert "## Exercises" in "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")

@@ -1,13 +1,18 @@
 """The website in a real browser: headless Chromium (Debian's) driven by Selenium, over localhost.
 
-Every page loads with its images; no internal link or anchor is broken; search finds a page; the attention-
-heatmap page and the interactive-embedding page render. Screenshots are kept in _build/screenshots.
+Every page loads with its images and without a single browser-console error; no internal link or anchor is
+broken; search finds a page; the attention-heatmap page and the interactive-embedding page render; axe-core
+(npm ``axe-core``, injected into the page) checks accessibility, and its result is kept in
+_build/axe-report.json. Screenshots are kept in _build/screenshots. ``COURSE_HTML`` points the test at
+another build of the site (default ``_build/html``).
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
+import json
+import os
 import threading
 import time
 import urllib.error
@@ -18,8 +23,10 @@ from urllib.parse import urldefrag, urlparse
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-HTML = ROOT / "_build" / "html"
+HTML = Path(os.environ.get("COURSE_HTML", ROOT / "_build" / "html"))
 SHOTS = ROOT / "_build" / "screenshots"
+AXE_REPORT = ROOT / "_build" / "axe-report.json"
+AXE_VERSION = "4.11.0"  # npm axe-core, fetched by scripts/setup.sh into the offline folder
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 
@@ -28,11 +35,16 @@ def site():
     if not (HTML / "index.html").exists():
         pytest.fail("_build/html is missing: build the book first with scripts/book.sh")
     handler = functools.partial(QuietHandler, directory=str(HTML))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = QuietServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+
+
+class QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):  # the browser closing a connection early is no error
+        pass
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -49,6 +61,7 @@ def browser():
         pytest.fail("Chromium is missing: scripts/setup.sh installs Debian's chromium and chromium-driver")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console, read by console_errors()
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--no-first-run", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--window-size=1280,900"):
@@ -63,6 +76,11 @@ def pages() -> list[str]:
     skip = ("_static/", "_sources/", "_images/")
     names = (str(path.relative_to(HTML)) for path in HTML.rglob("*.html"))
     return sorted(name for name in names if not name.startswith(skip))
+
+
+def console_errors(browser) -> list[str]:
+    """The browser-console errors since the last call (JavaScript exceptions, failed loads...)."""
+    return [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
 
 
 def wait_for(condition, timeout: float = 15.0):
@@ -85,6 +103,12 @@ def test_every_page_loads_with_images_and_no_broken_links(site, browser):
         wait_for(lambda: browser.execute_script("return document.readyState") == "complete")
         if not browser.title or "404" in browser.title:
             problems.append(f"{page}: no title or an error page")
+        if not browser.execute_script("return document.documentElement.lang"):
+            problems.append(f"{page}: no lang attribute on <html>")
+        if page == "index.html":
+            continue  # a redirect: the browser is already on the root page, checked on its own
+        time.sleep(0.3)  # deferred and async scripts (MathJax, thebe) report their errors after "complete"
+        problems += [f"{page}: console error: {message}" for message in console_errors(browser)]
         broken_images = browser.execute_script(
             "return [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)")
         problems += [f"{page}: broken image {src}" for src in broken_images]
@@ -152,3 +176,55 @@ def test_interactive_embedding_renders_zooms_and_has_hover_labels(site, browser)
         "return document.querySelector('svg[data-interactive]').getAttribute('viewBox')")
     assert titles >= 20 and after != before
     browser.save_screenshot(str(SHOTS / "day06-interactive-embedding.png"))
+
+
+AXE_PAGES = ["book/intro.html", "book/how-to-use.html", "notebooks/day02_perceptron.html",
+             "notebooks/day06_dnn_mnist.html", "notebooks/day21_transformer_from_scratch.html"]
+
+#: axe-core rules that fail because of the theme's own markup (sphinx-book-theme / pydata-sphinx-theme), which
+#: the course's configuration cannot change: rule id -> where it comes from.
+THEME_VIOLATIONS: dict[str, str] = {
+    "region": "the site title atop the primary sidebar (pydata-sphinx-theme's navbar-logo component) "
+              "is not inside a landmark; one node per page, moderate impact",
+}
+#: what to change when a rule fails, where the course's configuration can fix it
+FIXES = {
+    "summary-name": "the sidebar's collapsible entries have a <summary> with no text (a chevron): list each "
+                    "part's days as chapters next to the part's page in _toc.yml, not as its `sections:`",
+}
+
+
+def axe_source() -> str:
+    from helpers.data import MissingDataError, fetch_npm_package
+
+    try:
+        package = fetch_npm_package("axe-core", AXE_VERSION)
+    except MissingDataError as err:
+        pytest.fail(f"axe-core is missing ({err}); scripts/setup.sh fetches it")
+    return (package / "package" / "axe.min.js").read_text()
+
+
+def test_accessibility_with_axe_core(site, browser):
+    source = axe_source()
+    report: dict[str, list[dict]] = {}
+    for page in AXE_PAGES:
+        browser.get(f"{site}/{page}")
+        wait_for(lambda: browser.execute_script("return document.readyState") == "complete")
+        browser.execute_script(source)
+        browser.set_script_timeout(120)
+        report[page] = browser.execute_async_script(
+            "var done = arguments[arguments.length - 1];"
+            "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations.map(v => ("
+            "{id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help,"
+            " examples: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))));")
+    AXE_REPORT.parent.mkdir(parents=True, exist_ok=True)
+    AXE_REPORT.write_text(json.dumps({"axe-core": AXE_VERSION, "pages": report}, indent=1) + "\n")
+    totals: dict[str, int] = {}
+    for violations in report.values():
+        for violation in violations:
+            totals[violation["id"]] = totals.get(violation["id"], 0) + violation["nodes"]
+    print(f"\naxe-core {AXE_VERSION} on {len(AXE_PAGES)} pages: "
+          + (", ".join(f"{rule} {count}" for rule, count in sorted(totals.items())) or "no violations"))
+    ours = {rule: count for rule, count in totals.items() if rule not in THEME_VIOLATIONS}
+    hints = "".join(f"\n{rule}: {FIXES[rule]}" for rule in ours if rule in FIXES)
+    assert not ours, f"accessibility violations (details in {AXE_REPORT}): {ours}{hints}"

@@ -95,22 +95,61 @@ def test_student_book_sources(tmp_path):
     (root / "book" / "intro.md").write_text("# Intro")
     (root / "_config.yml").write_text("title: x")
     (root / "_toc.yml").write_text("root: book/intro")
+    (root / "_ext").mkdir()
+    (root / "_ext" / "course_site.py").write_text("def setup(app): pass\n")  # the site's local extension
     nbformat.write(make_notebook(), root / "notebooks" / "day99_demo.ipynb")
     out = tmp_path / "student"
     write_student_book(root, out)
     assert (out / "book" / "intro.md").exists() and (out / "_toc.yml").exists()
+    assert (out / "_ext" / "course_site.py").exists()
     assert "secret" not in (out / "notebooks" / "day99_demo.ipynb").read_text()
 
 
-def test_nbgrader_export_marks_exercise_cells(tmp_path):
+def test_nbgrader_export_splits_answer_and_locked_graded_check(tmp_path):
+    from helpers.env import KERNELSPEC
     from helpers.student import write_nbgrader_source
 
     (tmp_path / "nb").mkdir()
     nbformat.write(make_notebook(), tmp_path / "nb" / "day99_demo.ipynb")
+    nbformat.write(nbformat.v4.new_notebook(), tmp_path / "nb" / "day98_no_exercise.ipynb")
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
     [path] = write_nbgrader_source(tmp_path / "nb", tmp_path / "out")
     assert path == tmp_path / "out" / "source" / "day99" / "day99_demo.ipynb"
-    cells = nbformat.read(path, as_version=4).cells
-    marked = [c.metadata["nbgrader"] for c in cells if "nbgrader" in c.metadata]
-    assert marked == [{"solution": True, "grade": False, "locked": False, "grade_id": "day99-exercise-1",
-                       "schema_version": 3}]
-    assert "### BEGIN SOLUTION" in cells[1].source  # nbgrader strips it itself
+    assert (tmp_path / "out" / "nbgrader_config.py").exists()
+    notebook = nbformat.read(path, as_version=4)
+    assert notebook.metadata["kernelspec"] == KERNELSPEC
+    marked = [(c.metadata["nbgrader"], c.source) for c in notebook.cells if "nbgrader" in c.metadata]
+    assert marked == [
+        ({"solution": True, "grade": False, "locked": False, "grade_id": "day99-exercise-1",
+          "schema_version": 3},
+         CODE[: CODE.index("\n\ncheck")]),  # nbgrader replaces the marked block itself
+        ({"solution": False, "grade": True, "locked": True, "grade_id": "day99-exercise-1-test", "points": 1,
+          "schema_version": 3}, "check(and_weights)"),
+    ]
+    text = nbformat.writes(notebook)
+    assert "{solution}" not in text and "secret answer" not in text and "only for instructors" not in text
+    assert "{exercise}" in text
+
+
+@pytest.mark.parametrize("source, answer, test", [
+    ("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n\n\ncheck(f)",
+     "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION", "check(f)"),
+    # the function goes on after the marker; a comment above the checker goes with the checker
+    ("def f():\n    ### BEGIN SOLUTION\n    y = 1\n    ### END SOLUTION\n    return y\n# grade it\ncheck(f)",
+     "def f():\n    ### BEGIN SOLUTION\n    y = 1\n    ### END SOLUTION\n    return y",
+     "# grade it\ncheck(f)"),
+    ("### BEGIN SOLUTION\nx = 2\n### END SOLUTION", "### BEGIN SOLUTION\nx = 2\n### END SOLUTION", ""),
+])
+def test_split_exercise(source, answer, test):
+    from helpers.student import split_exercise
+
+    assert split_exercise(source) == (answer, test)
+
+
+def test_nbgrader_export_refuses_an_exercise_without_a_check():
+    from helpers.student import nbgrader_notebook
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("### BEGIN SOLUTION\nx = 2\n### END SOLUTION")]
+    with pytest.raises(ValueError, match="no checker call"):
+        nbgrader_notebook(notebook, "day99")
