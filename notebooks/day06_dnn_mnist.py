@@ -21,14 +21,16 @@
 # printed below come from the `ci` run, so they are small-data numbers.
 
 # %%
-# Colab only: install the course's `helpers` package (already installed everywhere else).
+# Colab only: install the course's `helpers` package and what the notebooks import that Colab lacks
+# (Colab already has torch). Everywhere else, scripts/setup.sh has installed it.
 import sys
 
 if "google.colab" in sys.modules:
     import subprocess
 
+    print("Installing the course's helpers from https://github.com/wxb-course/wxb-to-llm ...")
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "wxb-course-helpers @ git+https://github.com/wxb-course/wxb-to-llm"], check=True)
+                    "wxb-course-helpers[all] @ git+https://github.com/wxb-course/wxb-to-llm@main"], check=True)
 
 # %% tags=["parameters"]
 PROFILE = None  # "ci", "laptop" or "gpu"; None reads $COURSE_PROFILE, else gpu if CUDA is available
