@@ -26,8 +26,7 @@ import json
 import time
 from pathlib import Path
 
-import torch
-
+from helpers import repro
 from helpers.profile import day_settings, seed_everything
 from helpers.trainer import save_weights
 
@@ -53,7 +52,8 @@ def main(argv: list[str] | None = None) -> dict:
     if args.steps < 1:
         parser.error("--steps must be at least 1")
 
-    torch.set_num_threads(1)
+    repro.apply_env()  # the ci profile's pinned numerics (helpers/repro.py), as the notebook runs them
+    repro.pin_runtime()
     seed_everything(args.seed, deterministic=True)
     data = tr.prepare_data(s)
     model = tr.build_translator(
