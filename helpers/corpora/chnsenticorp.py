@@ -9,7 +9,7 @@ There is no offline copy: ``ci`` uses the English fine-food reviews (``helpers.c
 
 from __future__ import annotations
 
-from helpers.data import MissingDataError
+from helpers.data import load_hub_dataset
 
 DATASET = "lansinuote/ChnSentiCorp"
 #: The class names, by label id (the seed's id2label: 差评 = bad review, 好评 = good review).
@@ -21,15 +21,7 @@ def load(split: str = "train") -> tuple[list[str], list[int]]:
     """``(texts, labels)`` of one split of ChnSentiCorp from the Hugging Face Hub. Defined in Day 26."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-    try:
-        from datasets import load_dataset
-
-        data = load_dataset(DATASET, split=split)
-    except Exception as err:  # no network, Hub down, dataset moved: say what to do
-        raise MissingDataError(
-            f"Could not load ChnSentiCorp ({DATASET}, split {split!r}) from the Hugging Face Hub: "
-            f"{type(err).__name__}: {err}. Check the network, or run offline with COURSE_PROFILE=ci, which "
-            "skips the Chinese fine-tune and uses the English fine-food reviews (Debian r-cran-modeldata)."
-        ) from err
+    offline = "skips the Chinese fine-tune and uses the English fine-food reviews (Debian r-cran-modeldata)"
+    data = load_hub_dataset("ChnSentiCorp", DATASET, offline, split=split)
     texts = [str(t) if t is not None else "" for t in data["text"]]
     return texts, [int(label) for label in data["label"]]

@@ -7,7 +7,7 @@ uses the offline fine-food reviews (``helpers.corpora.fine_foods``) instead; bot
 
 from __future__ import annotations
 
-from helpers.data import MissingDataError
+from helpers.data import load_hub_dataset
 
 DATASET = "stanfordnlp/imdb"
 LABELS = ("negative", "positive")
@@ -18,13 +18,6 @@ def load(split: str = "train") -> tuple[list[str], list[int]]:
     """``(texts, labels)`` of IMDB's ``train`` or ``test`` split (25,000 each). Defined in Day 13."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-    try:
-        from datasets import load_dataset
-
-        data = load_dataset(DATASET, split=split)
-    except Exception as err:  # no network, Hub down, dataset moved: say what to do
-        raise MissingDataError(
-            f"Could not load IMDB ({DATASET}, split {split!r}) from the Hugging Face Hub: "
-            f"{type(err).__name__}: {err}. Check the network, or run offline with COURSE_PROFILE=ci, which "
-            "uses the fine-food reviews shipped by the Debian package r-cran-modeldata.") from err
+    data = load_hub_dataset("IMDB", DATASET, "uses the fine-food reviews shipped by the Debian package "
+                            "r-cran-modeldata", split=split)
     return list(data["text"]), [int(label) for label in data["label"]]
