@@ -131,7 +131,7 @@ class BudgetItem(pytest.Item):
             pytest.fail("the notebook's kernel is not running: its cells failed before the budget check")
         cpu = _kernel_cpu_seconds(kernel)
         wall = time.monotonic() - getattr(self.parent, "_course_started", time.monotonic())
-        # COURSE_BUDGET_SCALE: only for runs on an emulated CPU (scripts/check-cross-cpu.sh), many times slower
+        # COURSE_BUDGET_SCALE: only for runs on an emulated CPU, which is many times slower
         budget = budget_for(notebook) * float(os.environ.get("COURSE_BUDGET_SCALE", "1"))
         record = {"cpu_s": round(cpu, 1) if cpu is not None else None, "wall_s": round(wall, 1),
                   "budget_s": budget}

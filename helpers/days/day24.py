@@ -23,6 +23,10 @@ SETTINGS: dict[str, dict] = {
         "weight_decay": 0.0,
         "warmup_ratio": 0.05,
         "revision": None,             # Hub revision of the pretrained model (None: the default branch)
+        # sizes of the random tiny T5 that ci trains; None under laptop/gpu, where the pretrained model's
+        # own configuration applies
+        "vocab_size": None, "d_model": None, "d_ff": None, "num_layers": None, "num_heads": None,
+        "d_kv": None,
     },
     "ci": {
         "pretrained": None,           # no pretrained T5 offline: a random tiny T5 (sizes below)

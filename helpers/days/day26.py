@@ -15,6 +15,7 @@ SETTINGS: dict[str, dict] = {
         "lr": 1e-4,                   # AdamW; a short run on small MiniLM: above BERT's usual 2e-5
         "probe_C": 1.0,               # inverse L2 strength of the logistic regression (sklearn's default)
         "chinese_model_id": None,     # the seed's Chinese fine-tune runs only under gpu
+        "chinese_train": None, "chinese_test": None, "chinese_steps": None, "chinese_lr": None,  # set by gpu
         # the seed's example review ("I think this shop's food is quite good!")
         "chinese_example": "我觉得这家店的味道还是不错!",
     },
