@@ -178,6 +178,35 @@ def test_interactive_embedding_renders_zooms_and_has_hover_labels(site, browser)
     browser.save_screenshot(str(SHOTS / "day06-interactive-embedding.png"))
 
 
+
+#: JavaScript: the day-27 attention view (an interactive SVG with attention lines)
+_VIEW = ("var svg = [...document.querySelectorAll('svg[data-interactive]')]"
+         ".find(s => s.querySelector('line[data-q]'));")
+_OPACITIES = "[...svg.querySelectorAll('line[data-q]')].map(l => l.getAttribute('stroke-opacity')).join()"
+
+
+def test_interactive_attention_view_follows_the_hovered_token(site, browser):
+    """Day 27: hovering a query token keeps only its attention lines; choosing another head redraws."""
+    browser.get(f"{site}/notebooks/day27_bert_internals.html")
+    ready = wait_for(lambda: browser.execute_script(
+        _VIEW + "return !!svg && svg.getAttribute('data-interactive') === 'ready';"))
+    assert ready, "the interactive attention view's script did not run"
+    visible_rows = browser.execute_script(_VIEW + """
+        svg.scrollIntoView();
+        svg.querySelector('text[data-side="q"][data-i="1"]').dispatchEvent(new MouseEvent('mouseenter'));
+        var rows = new Set();
+        svg.querySelectorAll('line[data-q]').forEach(function (l) {
+          if (+l.getAttribute('stroke-opacity') > 0) { rows.add(l.getAttribute('data-q')); }
+        });
+        return [...rows];""")
+    assert visible_rows == ["1"], f"hovering query token 1 left lines of rows {visible_rows} visible"
+    changed = browser.execute_script(_VIEW + f"""
+        var box = svg.closest('[id]').querySelector('select[name=head]'), before = {_OPACITIES};
+        box.value = '1'; box.dispatchEvent(new Event('change'));
+        return before !== {_OPACITIES};""")
+    assert changed, "choosing another head did not redraw the attention lines"
+    browser.save_screenshot(str(SHOTS / "day27-interactive-attention.png"))
+
 AXE_PAGES = ["book/intro.html", "book/how-to-use.html", "notebooks/day02_perceptron.html",
              "notebooks/day06_dnn_mnist.html", "notebooks/day21_transformer_from_scratch.html"]
 
