@@ -211,6 +211,7 @@ def _from_hub(model_id: str, profile: str, load: Callable[[], Any]) -> Any:
     transformers reports a missing network as an ``OSError`` after a long traceback; this names the model,
     where it comes from and the offline alternative instead.
     """
+    _quiet_transformers()
     if profile == "ci":
         return load()
     try:

@@ -99,22 +99,29 @@ def student_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def solution_snippets(notebook: nbformat.NotebookNode) -> list[str]:
-    """Lines of solution code and prose in an instructor notebook (to check that none survive)."""
-    snippets: list[str] = []
+    """Lines of solution code and prose in an instructor notebook (to check that none survive).
+
+    A line that the notebook also shows outside every solution (``torch.manual_seed(cfg.seed)`` in a
+    worked example and in a solution that repeats it) is public, so it is not a snippet.
+    """
+    hidden: list[str] = []
+    public: set[str] = set()
     for cell in notebook.cells:
         if cell.cell_type == "code":
             inside = False
             for line in cell.source.splitlines():
                 if line.strip() in (BEGIN, END):
                     inside = line.strip() == BEGIN
-                elif inside and len(line.strip()) > 12:
-                    snippets.append(line.strip())
+                elif inside:
+                    hidden.append(line.strip())
+                else:
+                    public.add(line.strip())
         elif cell.cell_type == "markdown":
             kept, _ = strip_markdown(cell.source)
             kept_lines = set(kept.splitlines())
-            snippets += [line.strip() for line in cell.source.splitlines()
-                         if len(line.strip()) > 25 and line not in kept_lines]
-    return snippets
+            public.update(line.strip() for line in kept_lines)
+            hidden += [line.strip() for line in cell.source.splitlines() if line not in kept_lines]
+    return [line for line in hidden if len(line) > 12 and line not in public]
 
 
 def write_student_copies(notebooks: Path, out: Path) -> list[Path]:

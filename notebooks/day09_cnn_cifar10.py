@@ -462,7 +462,7 @@ for epsilon in (0.0, 0.1, 0.3):
 # image. Does test accuracy improve? Why does a left-right flip make sense here and an up-down flip not?
 # ```
 #
-# ```{solution} day09-tta
+# ````{solution} day09-tta
 # :class: dropdown
 # ```python
 # @torch.no_grad()
@@ -481,4 +481,4 @@ for epsilon in (0.0, 0.1, 0.3):
 # two views reduces the variance of the prediction and usually gains a few tenths of a point. Photos are
 # not symmetric top to bottom (sky above, ground below), so an up-down flip would show the network
 # images it never saw in training.
-# ```
+# ````

@@ -476,7 +476,7 @@ check_function("most_frequent_pair", lambda counts: as_numbers(counts, most_freq
                [((counts,), as_numbers(counts, train_char_bpe(counts, 1)[0])) for counts in pair_cases])
 
 # %% [markdown]
-# ```{solution} day11-pair
+# ````{solution} day11-pair
 # :class: dropdown
 # Count every adjacent pair of every word, adding the word's count, in a plain dict (which keeps insertion
 # order), and take `max` with `key=counts.get`: among equal counts, `max` returns the first key it met.
@@ -490,7 +490,7 @@ check_function("most_frequent_pair", lambda counts: as_numbers(counts, most_freq
 # ```
 # On `{"aaab": 3, "ab": 1}` the pair `a a` occurs twice in *aaab* and counts 6; BPE then merges only the
 # first two `a`s of each run, left to right, because the merged symbols may not overlap.
-# ```
+# ````
 #
 # ````{exercise}
 # :label: day11-find-fix

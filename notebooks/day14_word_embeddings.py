@@ -664,7 +664,7 @@ check_gradient("SGNS center gradient", lambda: pair_loss(at["v"], u_pos_ex, u_ne
 # Why can `gensim_sg.wv` not answer, and which of the neighbours come from meaning and which from spelling?
 # ```
 #
-# ```{solution} day14-oov
+# ````{solution} day14-oov
 # :class: dropdown
 # ```python
 # for word in ["unpersuadable", "hyperromantic", "sisterliness", "bookishly", "unballroomlike"]:
@@ -674,7 +674,7 @@ check_gradient("SGNS center gradient", lambda: pair_loss(at["v"], u_pos_ex, u_ne
 # the word's n-grams, which exist for any string. Most neighbours share a prefix or a suffix
 # (*un-*, *-ness*, *-ly*): on a small corpus the n-grams carry spelling more than meaning; on a large one
 # (or with the word itself in the vocabulary) the meaning takes over.
-# ```
+# ````
 #
 # ## Summary
 #

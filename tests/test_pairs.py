@@ -49,3 +49,39 @@ def test_outputs_are_committed(source: Path):
     assert any(c.outputs for c in code), f"{source.stem}.ipynb has no outputs: run scripts/refresh-outputs.sh"
     errors = [o for c in code for o in c.outputs if o.output_type == "error"]
     assert not errors, f"{source.stem}.ipynb has committed errors"
+    widgets = [c.id for c in code for o in c.outputs
+               if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert not widgets, (f"{source.stem}.ipynb: cells {widgets} show a Jupyter widget (a progress bar?); "
+                         "the site would fetch widget JavaScript from a CDN. Turn the progress bar off.")
+    assert "widgets" not in notebook.metadata, f"{source.stem}.ipynb keeps widget state in its metadata"
+
+
+def nested_fences(markdown: str) -> list[str]:
+    """Directive blocks closed early by a nested fence as long as theirs (MyST ends them there)."""
+    problems, stack = [], []
+    for line in markdown.splitlines():
+        stripped = line.strip()
+        ticks = len(stripped) - len(stripped.lstrip("`"))
+        if ticks < 3:
+            continue
+        info = stripped[ticks:].strip()
+        if info:                                        # an opening fence: ```{solution} or ```python
+            if stack and ticks >= stack[-1][0]:
+                problems.append(f"{stack[-1][1]!r} holds {stripped!r}: give the outer block more backticks")
+            stack.append((ticks, stripped))
+        elif stack and ticks >= stack[-1][0]:
+            stack.pop()
+    return problems
+
+
+def test_nested_fence_detector():
+    assert nested_fences("```{solution} a\n```python\nx\n```\ntext\n```")
+    assert not nested_fences("````{solution} a\n```python\nx\n```\ntext\n````")
+    assert not nested_fences("```{exercise}\ntext\n```\n\n```python\ncode\n```")
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_directive_fences_are_not_closed_by_nested_code(source: Path):
+    notebook = jupytext.read(source)
+    problems = [p for c in notebook.cells if c.cell_type == "markdown" for p in nested_fences(c.source)]
+    assert not problems, f"{source.name}: {problems}"

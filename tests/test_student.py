@@ -88,6 +88,14 @@ def test_solution_snippets_find_code_and_prose():
     assert "The secret answer is w = (1, 1), b = -1.5." in snippets
 
 
+def test_solution_lines_the_notebook_also_shows_publicly_are_not_snippets():
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("torch.manual_seed(cfg.seed)\nmodel = build()"),
+        nbformat.v4.new_code_cell("### BEGIN SOLUTION\ntorch.manual_seed(cfg.seed)\nanswer = secret_value()\n"
+                                  "### END SOLUTION")])
+    assert solution_snippets(notebook) == ["answer = secret_value()"]
+
+
 def test_student_book_sources(tmp_path):
     root = tmp_path / "course"
     (root / "book").mkdir(parents=True)
