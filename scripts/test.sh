@@ -21,7 +21,10 @@ done
 echo "== tests (unit, pairs, book, notebooks under ci, offline)"
 export COURSE_PROFILE=ci HF_HUB_OFFLINE=1
 eval "$(python helpers/repro.py env)"   # the pinned CPU kernels and threads (helpers/repro.py, CONTRIBUTING.md)
+# one pytest worker per core (COURSE_TEST_WORKERS overrides); --dist loadfile keeps a notebook's cells, its
+# ci-budget and student-copy items in one worker and one kernel. Kernels use one thread each (helpers/repro.py).
 pytest_cmd=(python -m pytest -p no:cacheprovider --cov=helpers --cov-report=term
+            -n "${COURSE_TEST_WORKERS:-auto}" --dist loadfile
             --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600
             tests notebooks)
 if [ "$(id -u)" -eq 0 ] && unshare -n true 2>/dev/null; then

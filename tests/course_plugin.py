@@ -135,11 +135,8 @@ class BudgetItem(pytest.Item):
         budget = budget_for(notebook) * float(os.environ.get("COURSE_BUDGET_SCALE", "1"))
         record = {"cpu_s": round(cpu, 1) if cpu is not None else None, "wall_s": round(wall, 1),
                   "budget_s": budget}
-        TIMES_FILE.parent.mkdir(parents=True, exist_ok=True)
-        times = json.loads(TIMES_FILE.read_text()) if TIMES_FILE.exists() else {}
-        times[notebook.stem] = record
-        TIMES_FILE.write_text(json.dumps(times, indent=1, sort_keys=True) + "\n")
-        self.config.stash.setdefault(_TIMES_KEY, {})[notebook.stem] = record
+        # reported, not stored here: under pytest-xdist this runs in a worker; the controller collects it
+        self.user_properties.append((_TIMES_PROPERTY, {"notebook": notebook.stem, **record}))
         if cpu is None:
             pytest.fail("cannot read the kernel's CPU time (jupyter_client without a local provisioner)")
         if cpu > budget:
@@ -246,6 +243,32 @@ def _run_and_get_error(kernel, source: str, timeout: float = 300) -> str | None:
 
 
 _TIMES_KEY = pytest.StashKey[dict]()
+_TIMES_PROPERTY = "course-notebook-time"
+_CONFIG: list[pytest.Config] = []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _CONFIG[:] = [session.config]
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Collect the budget items' times (in the controller process too, when pytest-xdist runs workers)."""
+    if report.when != "call" or not _CONFIG:
+        return
+    for key, value in report.user_properties:
+        if key == _TIMES_PROPERTY:
+            record = dict(value)
+            _CONFIG[0].stash.setdefault(_TIMES_KEY, {})[record.pop("notebook")] = record
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Write ``_build/notebook-times.json`` once, from the process that saw every report."""
+    times = session.config.stash.get(_TIMES_KEY, {})
+    if not times or hasattr(session.config, "workerinput"):
+        return
+    TIMES_FILE.parent.mkdir(parents=True, exist_ok=True)
+    previous = json.loads(TIMES_FILE.read_text()) if TIMES_FILE.exists() else {}
+    TIMES_FILE.write_text(json.dumps({**previous, **times}, indent=1, sort_keys=True) + "\n")
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
