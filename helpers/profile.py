@@ -12,6 +12,7 @@ Each day's per-profile choices (data sizes, model ids, epochs...) live in ``help
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import random
 from dataclasses import dataclass, field
@@ -127,6 +128,9 @@ def setup(day: str, profile: str | None = None, seed: int = 0) -> Settings:
     name = resolve_profile(profile)
     device = pick_device(name)
     _ACTIVE_PROFILE = name  # read by code that has no ``cfg`` at hand (the Trainer's progress bars)
+    # bitsandbytes (imported by PEFT) warns on CPUs with AVX512-BF16 only, when its optional Hub kernel is
+    # missing: a line that differs between machines. Its CPU fallback is what every machine runs anyway.
+    logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
     if name == "ci":
         # The same kernels and one thread on every CPU, so that the committed outputs reproduce anywhere
         # (helpers.repro). Environment variables first: torch and MKL read theirs at their first operation.

@@ -72,3 +72,14 @@ def test_gpu_available_explains_the_skip(monkeypatch, capsys):
     assert capsys.readouterr().out.startswith("[skipped] 8-bit loading needs a CUDA GPU")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert gpu_available("8-bit loading") is True
+
+
+def test_setup_silences_the_cpu_dependent_bitsandbytes_warning():
+    """bitsandbytes warns at import only on CPUs with AVX512-BF16: that line must not reach any output."""
+    import logging
+
+    from helpers import setup
+
+    logging.getLogger("bitsandbytes").setLevel(logging.NOTSET)
+    setup("day01", "ci")
+    assert logging.getLogger("bitsandbytes").getEffectiveLevel() >= logging.ERROR
