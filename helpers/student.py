@@ -241,7 +241,7 @@ def write_student_book(root: Path, out: Path) -> None:
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy(root / name, out / name)
     shutil.copytree(root / "book", out / "book")
-    for folder in ("_static", "_ext"):  # vendored MathJax; the site's Sphinx extension
+    for folder in ("_static", "_ext", "_extra"):  # vendored MathJax; the site's Sphinx extension; favicon.ico
         if (root / folder).is_dir():
             shutil.copytree(root / folder, out / folder)
     write_student_copies(root / "notebooks", out / "notebooks")

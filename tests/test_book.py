@@ -146,3 +146,8 @@ def test_book_excludes_virtualenvs_under_any_name(path):
 
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     assert Matcher(config["exclude_patterns"])(path), f"_config.yml's exclude_patterns let Sphinx read {path}"
+
+
+def test_site_root_answers_the_browsers_favicon_probe(html):
+    """Browsers request /favicon.ico whatever the page declares; a 404 there is a console error."""
+    assert (HTML / "favicon.ico").is_file()
