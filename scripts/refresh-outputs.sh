@@ -16,5 +16,6 @@ for py in "$@"; do
   jupyter nbconvert --log-level=WARN --to notebook --execute --inplace \
     --ExecutePreprocessor.timeout=900 --NotebookClient.record_timing=False "$nb"
   jupytext --quiet --sync "$nb"   # keep the pair's timestamps in order
+  python scripts/sync-colab-cell.py "$py" >/dev/null   # the Colab cell and the kernelspec papermill needs
   echo "executed $nb in $(( $(date +%s) - start ))s"
 done
