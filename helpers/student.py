@@ -121,7 +121,8 @@ def solution_snippets(notebook: nbformat.NotebookNode) -> list[str]:
             kept_lines = set(kept.splitlines())
             public.update(line.strip() for line in kept_lines)
             hidden += [line.strip() for line in cell.source.splitlines() if line not in kept_lines]
-    return [line for line in hidden if len(line) > 12 and line not in public]
+    public_text = "\n".join(public)  # a solution line inside a longer public line is public too
+    return [line for line in hidden if len(line) > 12 and line not in public_text]
 
 
 def write_student_copies(notebooks: Path, out: Path) -> list[Path]:
