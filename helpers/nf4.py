@@ -16,16 +16,11 @@ each block in 8 bits: minus their mean (the ``offset``), in blocks of 256, with 
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass
 
 import torch
 from torch import nn
-
-# bitsandbytes logs a warning on import, about an optional kernel package, on CPUs with AVX512-BF16 only:
-# silenced before anything imports it, so that outputs do not depend on the CPU. Errors still show.
-logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
 
 #: The 16 NF4 levels as QLoRA publishes them (and ``bitsandbytes.functional.get_4bit_type("nf4")`` stores
 #: them): normal quantiles normalised to [-1, 1], with an exact zero. Defined in Day 36.

@@ -12,7 +12,6 @@ does for a conversational prompt/completion dataset, so the day can compare them
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -20,10 +19,6 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-
-# bitsandbytes logs a warning on import, about an optional kernel package, on CPUs with AVX512-BF16 only:
-# silenced before anything imports it, so that outputs do not depend on the CPU. Errors still show.
-logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
 
 #: The label that cross-entropy (and every Hugging Face model) ignores.
 IGNORE_INDEX = -100

@@ -50,7 +50,6 @@ from helpers import setup
 cfg = setup("day32", PROFILE)
 
 # %%
-import logging
 import warnings
 
 import matplotlib.pyplot as plt
@@ -61,7 +60,6 @@ from helpers import compare, count_parameters, gen_qa, glue
 from helpers.corpora import freedict
 from helpers.hub import load_pretrained
 
-logging.getLogger("bitsandbytes").setLevel(logging.ERROR)  # a CPU-kernel notice printed when PEFT imports it
 warnings.filterwarnings("ignore", message=".*gradient_checkpointing.*", category=FutureWarning)
 
 # %% [markdown]

@@ -133,15 +133,10 @@ for pair in (eval_pairs[1], eval_pairs[-1]):  # one pair of each source
 # type saves it with the adapter).
 
 # %%
-import logging
 import tempfile
 import warnings
 
 import torch
-
-# bitsandbytes (imported by PEFT) notes on CPUs with AVX-512 BF16 that an optional kernel package is missing;
-# it does not concern us, and the note would make the outputs depend on the CPU.
-logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
 from peft import LoraConfig, TaskType
 from transformers import PrinterCallback
 from trl import RewardConfig, RewardTrainer

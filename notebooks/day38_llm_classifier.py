@@ -47,15 +47,10 @@ if "google.colab" in sys.modules:
 PROFILE = None  # "ci", "laptop" or "gpu"; None reads $COURSE_PROFILE, else gpu if CUDA is available
 
 # %%
-import logging
 
 from helpers import setup
 
 cfg = setup("day38", PROFILE)
-# bitsandbytes (imported by PEFT) warns on CPUs with AVX512-BF16 that an optional 4-bit kernel is missing:
-# nothing today uses 4-bit weights, and the message would differ from one CPU to another.
-logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
-
 # %%
 import tempfile
 import warnings

@@ -125,12 +125,7 @@ print(faq[0].for_embedding())
 # returns the same ids in the same order as `util.semantic_search`.
 
 # %%
-import logging
 import time
-
-# bitsandbytes, which sentence-transformers imports through PEFT, logs a warning about an optional CPU
-# kernel only on processors with AVX512-BF16: left on, this cell's output would depend on the machine.
-logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
